@@ -1,0 +1,7 @@
+#include "runtime/op_registry.h"
+
+namespace qforge::runtime {
+
+void register_ops_shape(std::vector<OpDef>& ops) { (void)ops; }
+
+}  // namespace qforge::runtime

@@ -1,0 +1,76 @@
+// runtime::Session — plans and executes an ir::Model.
+// Plan (once): check every op is supported (before anything runs), fold initializer-only subgraphs
+// into constants, run each op's PrepareFn (weight packing), compute each value's last use.
+// Run: validate inputs against the model, execute nodes in topological order, return intermediate
+// buffers to a pool after their last use (buffer reuse), call the value hook for every value.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/tensor.h"
+#include "ir/graph.h"
+#include "runtime/op_registry.h"
+
+namespace qforge::runtime {
+
+struct SessionOptions {
+  int threads = 0;            // 0: default_threads()
+  bool fold_constants = true;
+};
+
+// Called for every value a run produces (graph inputs first, then each node output in order).
+using ValueHook = std::function<void(const std::string& name, const Tensor& value)>;
+
+class Session {
+ public:
+  explicit Session(const ir::Model& model, SessionOptions opts = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const std::vector<ir::ValueInfo>& inputs() const { return graph_.inputs; }
+  const std::vector<ir::ValueInfo>& outputs() const { return graph_.outputs; }
+  const ir::Graph& graph() const { return graph_; }  // after constant folding
+
+  // Runs with one tensor per graph input (in order); returns the graph outputs.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  // Same, returning the named values instead (any graph value: input, output or intermediate).
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, const std::vector<std::string>& fetch);
+  void set_value_hook(ValueHook hook) { hook_ = std::move(hook); }
+  int threads() const { return threads_; }
+
+ private:
+  struct Step {
+    const OpDef* op = nullptr;
+    int node = 0;  // index into graph_.nodes
+    std::vector<int> in, out;  // value slots; -1 for omitted
+    std::shared_ptr<void> state;
+  };
+  void check_supported(const ir::Model& model) const;
+  void fold_constants();
+  void plan();
+  void check_input(size_t i, const Tensor& t) const;
+  Tensor allocate(DType dtype, const Shape& shape);
+  void release(Tensor& t);
+
+  ir::Graph graph_;
+  int threads_ = 1;
+  std::unordered_map<std::string, int> slot_of_;
+  std::vector<Tensor> constants_;      // per slot; empty where not constant
+  std::vector<Step> steps_;
+  std::vector<int> last_use_;          // per slot: step index of the last reader, -1 if none
+  std::vector<bool> keep_;             // per slot: graph output
+  std::vector<int> input_slots_, output_slots_;
+  std::vector<std::string> input_names_;  // graph inputs that are not initializers
+  std::vector<std::pair<size_t, std::shared_ptr<std::byte>>> pool_;
+  ValueHook hook_;
+};
+
+// Runs an op's inference on concrete tensors (used by the session and by constant folding).
+std::vector<Tensor> execute_node(const ir::Node& node, const OpDef& op, std::span<const Tensor> inputs,
+                                 void* state, int threads);
+
+}  // namespace qforge::runtime

@@ -1,0 +1,7 @@
+#include "commands.h"
+
+namespace qforge::cli {
+
+int cmd_run(int argc, char** argv) { (void)argc; (void)argv; return 1; }
+
+}  // namespace qforge::cli

@@ -1,0 +1,55 @@
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "commands.h"
+#include "core/error.h"
+
+namespace {
+
+using qforge::cli::Command;
+
+constexpr Command kCommands[] = {
+    {"demo", qforge::cli::cmd_demo, "quantize-and-compare walkthrough on the bundled models (the quick start)"},
+    {"inspect", qforge::cli::cmd_inspect, "op histogram, parameters, bytes by dtype, inputs/outputs, opsets"},
+    {"run", qforge::cli::cmd_run, "run a model on .npy inputs and write .npy outputs"},
+    {"eval", qforge::cli::cmd_eval, "top-1/top-5, per-class accuracy and confusion matrix on a dataset"},
+};
+
+void usage(FILE* f) {
+  std::fprintf(f, "usage: qforge <command> [options]   (qforge <command> --help for its options)\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(f, "  %-10s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(argc - 1, argv + 1);
+    } catch (const qforge::InputError& e) {
+      std::fprintf(stderr, "qforge %s: error: %s\n", c.name, e.what());
+      return 2;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "qforge %s: error: out of memory\n", c.name);
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "qforge %s: internal error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "qforge: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
