@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/cpu.h"
+#include "ir/passes/passes.h"
 
 namespace qforge::runtime {
 
@@ -28,6 +29,7 @@ Session::Session(const ir::Model& model, SessionOptions opts) : graph_(model.gra
   threads_ = opts.threads > 0 ? opts.threads : default_threads();
   check_supported(model);
   if (opts.fold_constants) fold_constants();
+  if (opts.optimize) ir::optimize_for_inference(graph_);
   plan();
 }
 

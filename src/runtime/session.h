@@ -19,6 +19,7 @@ namespace qforge::runtime {
 struct SessionOptions {
   int threads = 0;            // 0: default_threads()
   bool fold_constants = true;
+  bool optimize = true;       // ir::optimize_for_inference (BN folding, fusion) before planning
 };
 
 // Called for every value a run produces (graph inputs first, then each node output in order).
