@@ -7,20 +7,32 @@
 #include "commands.h"
 #include "core/error.h"
 
+#ifndef QFORGE_VERSION
+#define QFORGE_VERSION "0.1.0"
+#endif
+
 namespace {
 
 using qforge::cli::Command;
 
 constexpr Command kCommands[] = {
-    {"demo", qforge::cli::cmd_demo, "quantize-and-compare walkthrough on the bundled models (the quick start)"},
+    {"demo", qforge::cli::cmd_demo, "inspect and evaluate the bundled Fashion-MNIST model (the quick start)"},
     {"inspect", qforge::cli::cmd_inspect, "op histogram, parameters, bytes by dtype, inputs/outputs, opsets"},
     {"run", qforge::cli::cmd_run, "run a model on .npy inputs and write .npy outputs"},
     {"eval", qforge::cli::cmd_eval, "top-1/top-5, per-class accuracy and confusion matrix on a dataset"},
 };
 
 void usage(FILE* f) {
-  std::fprintf(f, "usage: qforge <command> [options]   (qforge <command> --help for its options)\n\ncommands:\n");
+  std::fprintf(f, "usage: qforge <command> [options]   (qforge <command> --help for its options)\n"
+                  "       qforge --version\n\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(f, "  %-10s %s\n", c.name, c.summary);
+}
+
+// Error messages are one line: a multi-line message from a library is joined.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
 }
 
 }  // namespace
@@ -34,22 +46,25 @@ int main(int argc, char** argv) {
     usage(stdout);
     return 0;
   }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "-V")) {
+    std::printf("qforge %s\n", QFORGE_VERSION);
+    return 0;
+  }
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
     try {
       return c.run(argc - 1, argv + 1);
     } catch (const qforge::InputError& e) {
-      std::fprintf(stderr, "qforge %s: error: %s\n", c.name, e.what());
+      std::fprintf(stderr, "qforge %s: error: %s\n", c.name, one_line(e.what()).c_str());
       return 2;
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "qforge %s: error: out of memory\n", c.name);
       return 2;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "qforge %s: internal error: %s\n", c.name, e.what());
+      std::fprintf(stderr, "qforge %s: internal error: %s\n", c.name, one_line(e.what()).c_str());
       return 1;
     }
   }
-  std::fprintf(stderr, "qforge: unknown command '%s'\n", argv[1]);
-  usage(stderr);
+  std::fprintf(stderr, "qforge: error: unknown command '%s' (see 'qforge --help')\n", argv[1]);
   return 2;
 }

@@ -1,0 +1,157 @@
+#include "runtime/kernels/reference/quantize_ref.h"
+
+#include <vector>
+
+#include "runtime/kernels/reference/parallel_ref.h"
+
+namespace qforge::runtime {
+namespace {
+
+bool is_4bit(DType t) { return t == DType::s4 || t == DType::u4; }
+
+// Zero points widened to int32 (0 when absent), one per scale.
+std::vector<int32_t> zero_points_s32(const Tensor* zp, int64_t count) {
+  std::vector<int32_t> z(static_cast<size_t>(count), 0);
+  if (!zp) return z;
+  QF_CHECK(zp->numel() == count);
+  for (int64_t i = 0; i < count; ++i) z[i] = static_cast<int32_t>(zp->at_i64(i));  // unpacks 4-bit too
+  return z;
+}
+
+// Walks x as rows of `inner` elements (row r = o * axis_len + a) and calls
+// fn(row_offset, scale_row, zp_row, scale_step, begin_col, len), split across threads.
+template <class Fn>
+void for_each_quant_row(const QuantLayout& l, const float* scale, const int32_t* zp, int threads, Fn&& fn) {
+  const int64_t total = l.outer * l.axis_len * l.inner;
+  const int64_t blocks = l.block > 0 ? (l.axis_len + l.block - 1) / l.block : 0;
+  parallel_chunks(total, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t idx = begin; idx < end;) {
+      const int64_t r = idx / l.inner, col = idx % l.inner;
+      const int64_t len = std::min(l.inner - col, end - idx);
+      const int64_t o = r / l.axis_len, a = r % l.axis_len;
+      int64_t s = 0, step = 0;
+      switch (l.granularity) {
+        case QuantGranularity::per_tensor: s = 0; break;
+        case QuantGranularity::per_axis: s = a; break;
+        case QuantGranularity::blocked: s = (o * blocks + a / l.block) * l.inner + col; step = 1; break;
+      }
+      fn(idx, scale + s, zp + s, step, len);
+      idx += len;
+    }
+  });
+}
+
+template <class Q>
+void quantize_rows(const float* x, Q* y, const float* scale, const int32_t* zp, const QuantLayout& l,
+                   int32_t qmin, int32_t qmax, int threads) {
+  for_each_quant_row(l, scale, zp, threads, [&](int64_t off, const float* s, const int32_t* z, int64_t step, int64_t n) {
+    if (step == 0) {
+      const float sv = s[0];
+      const int32_t zv = z[0];
+      for (int64_t i = 0; i < n; ++i) y[off + i] = static_cast<Q>(quantize_value(x[off + i], sv, zv, qmin, qmax));
+    } else {
+      for (int64_t i = 0; i < n; ++i) y[off + i] = static_cast<Q>(quantize_value(x[off + i], s[i], z[i], qmin, qmax));
+    }
+  });
+}
+
+template <class Q>
+void dequantize_rows(const Q* x, float* y, const float* scale, const int32_t* zp, const QuantLayout& l, int threads) {
+  for_each_quant_row(l, scale, zp, threads, [&](int64_t off, const float* s, const int32_t* z, int64_t step, int64_t n) {
+    if (step == 0) {
+      const float sv = s[0];
+      const int64_t zv = z[0];
+      for (int64_t i = 0; i < n; ++i) y[off + i] = static_cast<float>(static_cast<int64_t>(x[off + i]) - zv) * sv;
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        y[off + i] = static_cast<float>(static_cast<int64_t>(x[off + i]) - static_cast<int64_t>(z[i])) * s[i];
+    }
+  });
+}
+
+}  // namespace
+
+bool quant_dtype_supported(DType t) {
+  switch (t) {
+    case DType::u8: case DType::s8: case DType::u16: case DType::s16: case DType::u4: case DType::s4: return true;
+    default: return false;
+  }
+}
+
+int32_t quant_min(DType t) {
+  switch (t) {
+    case DType::s8: return -128;
+    case DType::s16: return -32768;
+    case DType::s4: return -8;
+    case DType::u8: case DType::u16: case DType::u4: return 0;
+    default: QF_CHECK(false, "quant_min: not a quantized dtype"); return 0;
+  }
+}
+
+int32_t quant_max(DType t) {
+  switch (t) {
+    case DType::u8: return 255;
+    case DType::s8: return 127;
+    case DType::u16: return 65535;
+    case DType::s16: return 32767;
+    case DType::u4: return 15;
+    case DType::s4: return 7;
+    default: QF_CHECK(false, "quant_max: not a quantized dtype"); return 0;
+  }
+}
+
+void quantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point, Tensor& y,
+                  const QuantLayout& layout, int threads) {
+  QF_CHECK(x.dtype() == DType::f32 && scale.dtype() == DType::f32 && quant_dtype_supported(y.dtype()));
+  QF_CHECK(x.numel() == y.numel() && x.numel() == layout.outer * layout.axis_len * layout.inner);
+  const std::vector<int32_t> zp = zero_points_s32(zero_point, scale.numel());
+  const int32_t qmin = quant_min(y.dtype()), qmax = quant_max(y.dtype());
+  const float* xs = x.data<float>();
+  const float* ss = scale.data<float>();
+  switch (y.dtype()) {
+    case DType::u8: quantize_rows(xs, y.data<uint8_t>(), ss, zp.data(), layout, qmin, qmax, threads); return;
+    case DType::s8: quantize_rows(xs, y.data<int8_t>(), ss, zp.data(), layout, qmin, qmax, threads); return;
+    case DType::u16: quantize_rows(xs, y.data<uint16_t>(), ss, zp.data(), layout, qmin, qmax, threads); return;
+    case DType::s16: quantize_rows(xs, y.data<int16_t>(), ss, zp.data(), layout, qmin, qmax, threads); return;
+    default: break;
+  }
+  // 4-bit: quantize one value per byte, then pack pairs (low nibble first).
+  QF_CHECK(is_4bit(y.dtype()));
+  const int64_t n = x.numel();
+  std::vector<int8_t> tmp(static_cast<size_t>(n));
+  quantize_rows(xs, tmp.data(), ss, zp.data(), layout, qmin, qmax, threads);
+  uint8_t* out = y.data<uint8_t>();
+  for (int64_t i = 0; i < n; i += 2) {
+    const uint8_t lo = static_cast<uint8_t>(tmp[i]) & 0xF;
+    const uint8_t hi = i + 1 < n ? static_cast<uint8_t>(tmp[i + 1]) & 0xF : 0;
+    out[i >> 1] = static_cast<uint8_t>(lo | (hi << 4));
+  }
+}
+
+bool dequant_dtype_supported(DType t) { return quant_dtype_supported(t) || t == DType::s32; }
+
+void dequantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point, Tensor& y,
+                    const QuantLayout& layout, int threads) {
+  QF_CHECK(dequant_dtype_supported(x.dtype()) && scale.dtype() == DType::f32 && y.dtype() == DType::f32);
+  QF_CHECK(x.numel() == y.numel() && x.numel() == layout.outer * layout.axis_len * layout.inner);
+  const std::vector<int32_t> zp = zero_points_s32(zero_point, scale.numel());
+  const float* ss = scale.data<float>();
+  float* ys = y.data<float>();
+  switch (x.dtype()) {
+    case DType::u8: dequantize_rows(x.data<uint8_t>(), ys, ss, zp.data(), layout, threads); return;
+    case DType::s8: dequantize_rows(x.data<int8_t>(), ys, ss, zp.data(), layout, threads); return;
+    case DType::u16: dequantize_rows(x.data<uint16_t>(), ys, ss, zp.data(), layout, threads); return;
+    case DType::s16: dequantize_rows(x.data<int16_t>(), ys, ss, zp.data(), layout, threads); return;
+    case DType::s32: dequantize_rows(x.data<int32_t>(), ys, ss, zp.data(), layout, threads); return;
+    default: break;
+  }
+  // 4-bit: unpack to one value per byte first.
+  const int64_t n = x.numel();
+  std::vector<int8_t> tmp(static_cast<size_t>(n));
+  const uint8_t* src = x.data<uint8_t>();
+  const bool is_signed = x.dtype() == DType::s4;
+  for (int64_t i = 0; i < n; ++i) tmp[i] = static_cast<int8_t>(is_signed ? unpack_s4(src, i) : unpack_u4(src, i));
+  dequantize_rows(tmp.data(), ys, ss, zp.data(), layout, threads);
+}
+
+}  // namespace qforge::runtime

@@ -1,0 +1,344 @@
+// The built `qforge` binary as a user runs it: exit codes (0 ok, 1 internal, 2 bad input or usage),
+// stdout JSON, and one-line stderr messages naming the file, input or option at fault.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/file_io.h"
+#include "data/dataset.h"
+#include "data/npy.h"
+#include "ir/onnx_io.h"
+#include "../eval/tiny_model.h"
+
+namespace qforge {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+  int err_lines() const {
+    int n = 0;
+    for (char c : err) n += c == '\n';
+    return n;
+  }
+};
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) / fmt::format("qforge_cli_{}_{}", info->name(), ::getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  CliResult run(const std::vector<std::string>& args, const std::string& env = "") const {
+    std::string cmd = env + " " + shell_quote(QFORGE_CLI);
+    for (const auto& a : args) cmd += " " + shell_quote(a);
+    cmd += fmt::format(" >{} 2>{} </dev/null", shell_quote(path("stdout")), shell_quote(path("stderr")));
+    int status = std::system(cmd.c_str());
+    CliResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_file(path("stdout"));
+    r.err = read_file(path("stderr"));
+    return r;
+  }
+
+  // The pixel classifier (scores = the 4 pixels of a [1,2,2] sample) written as ONNX.
+  std::string tiny_model() const {
+    std::string p = path("tiny.onnx");
+    ir::save_onnx(testing_models::flatten_bias_classifier(), p);
+    return p;
+  }
+
+  fs::path dir_;
+};
+
+::testing::AssertionResult one_error_line(const CliResult& r, const std::string& must_contain) {
+  if (r.err_lines() != 1) return ::testing::AssertionFailure() << "stderr is not one line: " << r.err;
+  if (r.err.find(must_contain) == std::string::npos)
+    return ::testing::AssertionFailure() << "stderr lacks '" << must_contain << "': " << r.err;
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(Cli, HelpExitsZeroForEveryCommand) {
+  for (const char* cmd : {"inspect", "run", "eval", "demo"}) {
+    CliResult r = run({cmd, "--help"});
+    EXPECT_EQ(r.code, 0) << cmd << ": " << r.err;
+    EXPECT_NE(r.out.find("--help"), std::string::npos) << cmd;
+    EXPECT_TRUE(r.err.empty()) << cmd << ": " << r.err;
+  }
+  CliResult top = run({"--help"});
+  EXPECT_EQ(top.code, 0);
+  for (const char* cmd : {"inspect", "run", "eval", "demo"}) EXPECT_NE(top.out.find(cmd), std::string::npos);
+}
+
+TEST_F(Cli, EvalHelpListsPreprocessingOptions) {
+  CliResult r = run({"eval", "--help"});
+  for (const char* opt : {"--data", "--batch", "--threads", "--json", "--mean", "--std", "--resize",
+                          "--center-crop", "--layout", "--bgr", "--grayscale"})
+    EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
+}
+
+TEST_F(Cli, VersionPrintsName) {
+  CliResult r = run({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out.rfind("qforge ", 0), 0u) << r.out;
+}
+
+TEST_F(Cli, NoArgumentsAndUnknownCommandAreUsageErrors) {
+  EXPECT_EQ(run({}).code, 2);
+  CliResult r = run({"frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(one_error_line(r, "frobnicate"));
+}
+
+TEST_F(Cli, UnknownOptionIsUsageErrorOnOneLine) {
+  // Otherwise complete command lines, so the unknown option is the only problem.
+  const std::string m = path("m.onnx");
+  const std::vector<std::vector<std::string>> lines = {
+      {"inspect", m}, {"run", m, "--input", path("x.npy")}, {"eval", m, "--data", "fashion-mnist:test"}, {"demo"}};
+  for (auto args : lines) {
+    args.push_back("--no-such-option");
+    CliResult r = run(args);
+    EXPECT_EQ(r.code, 2) << args[0];
+    EXPECT_TRUE(one_error_line(r, "--no-such-option")) << args[0];
+    EXPECT_TRUE(r.out.empty()) << args[0];
+  }
+}
+
+TEST_F(Cli, MissingRequiredArgumentIsUsageError) {
+  CliResult r = run({"eval", tiny_model()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(one_error_line(r, "--data"));
+  EXPECT_EQ(run({"run", tiny_model()}).code, 2);
+  EXPECT_EQ(run({"inspect"}).code, 2);
+}
+
+TEST_F(Cli, BadOptionValuesAreUsageErrors) {
+  std::string m = tiny_model();
+  EXPECT_EQ(run({"eval", m, "--data", "npy:x.npy", "--batch", "0"}).code, 2);
+  EXPECT_EQ(run({"eval", m, "--data", "npy:x.npy", "--batch", "many"}).code, 2);
+  EXPECT_EQ(run({"eval", m, "--data", "npy:x.npy", "--layout", "nwhc"}).code, 2);
+  CliResult r = run({"eval", m, "--data", "npy:x.npy", "--mean", "0.5,abc"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(one_error_line(r, "--mean"));
+  EXPECT_EQ(run({"inspect", m, "--opset", "17"}).code, 2);  // --opset needs --save
+}
+
+TEST_F(Cli, MissingModelFileNamesThePath) {
+  std::string missing = path("no_such_model.onnx");
+  for (const char* cmd : {"inspect", "eval", "run"}) {
+    std::vector<std::string> args = {cmd, missing};
+    if (std::string(cmd) == "eval") args.insert(args.end(), {"--data", "fashion-mnist:test"});
+    if (std::string(cmd) == "run") args.insert(args.end(), {"--input", path("x.npy")});
+    CliResult r = run(args);
+    EXPECT_EQ(r.code, 2) << cmd << ": " << r.err;
+    EXPECT_TRUE(one_error_line(r, missing)) << cmd;
+  }
+}
+
+TEST_F(Cli, TruncatedOrRandomModelBytesAreInputErrors) {
+  std::string good = read_file(tiny_model());
+  ASSERT_GT(good.size(), 20u);
+  std::string truncated = path("truncated.onnx");
+  write_file_atomic(truncated, good.substr(0, good.size() / 2));
+  CliResult r = run({"inspect", truncated});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(one_error_line(r, "truncated.onnx"));
+
+  std::string noise = path("noise.onnx");
+  std::string bytes;
+  uint32_t s = 12345;
+  for (int i = 0; i < 4096; ++i) {
+    s = s * 1664525u + 1013904223u;
+    bytes.push_back(static_cast<char>(s >> 24));
+  }
+  write_file_atomic(noise, bytes);
+  r = run({"inspect", noise});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(one_error_line(r, "noise.onnx"));
+}
+
+TEST_F(Cli, InspectJsonDescribesTheModel) {
+  CliResult r = run({"inspect", tiny_model(), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["parameters"], 4);
+  EXPECT_EQ(j["nodes"], 2);
+  EXPECT_EQ(j["total_bytes"], 16);
+  ASSERT_EQ(j["inputs"].size(), 1u);
+  EXPECT_EQ(j["inputs"][0]["name"], "x");
+  EXPECT_EQ(j["inputs"][0]["dtype"], "f32");
+  EXPECT_EQ(j["inputs"][0]["shape"], nlohmann::json::parse(R"(["N", 1, 2, 2])"));
+  EXPECT_EQ(j["outputs"][0]["shape"], nlohmann::json::parse(R"(["N", 4])"));
+  EXPECT_EQ(j["ops"].size(), 2u);
+
+  CliResult text = run({"inspect", tiny_model()});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("[N,1,2,2]"), std::string::npos) << text.out;
+}
+
+TEST_F(Cli, InspectSaveReexportsAModelThatLoadsAgain) {
+  std::string m = tiny_model();
+  std::string out = path("saved.onnx");
+  CliResult r = run({"inspect", m, "--save", out, "--opset", "13"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ir::Model back = ir::load_onnx(out);
+  EXPECT_EQ(back.opset(""), 13);
+  EXPECT_EQ(back.graph.nodes.size(), 2u);
+  EXPECT_NE(back.graph.initializer("bias"), nullptr);
+  // Saving over the input is refused.
+  CliResult same = run({"inspect", m, "--save", m});
+  EXPECT_EQ(same.code, 2);
+  EXPECT_EQ(same.err_lines(), 1) << same.err;
+}
+
+TEST_F(Cli, RunWritesOutputsAndPrintsSummaries) {
+  std::string m = tiny_model();
+  std::string x = path("x.npy"), y = path("y.npy");
+  data::write_npy(x, Tensor::from_vector<float>(DType::f32, {2, 1, 2, 2}, {1, 2, 3, 4, -1, 0, 0.5f, 8}));
+  CliResult r = run({"run", m, "--input", x, "--output", y});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Tensor out = data::read_npy(y);
+  ASSERT_EQ(out.shape(), (Shape{2, 4}));
+  EXPECT_EQ(out.to_f32_vector(), (std::vector<float>{1, 2, 3, 4, -1, 0, 0.5f, 8}));
+  EXPECT_NE(r.out.find("scores"), std::string::npos) << r.out;
+
+  CliResult j = run({"run", m, "--input", "x=" + x, "--json"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto js = nlohmann::json::parse(j.out);
+  ASSERT_EQ(js["outputs"].size(), 1u);
+  EXPECT_EQ(js["outputs"][0]["name"], "scores");
+  EXPECT_EQ(js["outputs"][0]["shape"], nlohmann::json::parse("[2, 4]"));
+  EXPECT_DOUBLE_EQ(js["outputs"][0]["min"].get<double>(), -1.0);
+  EXPECT_DOUBLE_EQ(js["outputs"][0]["max"].get<double>(), 8.0);
+  EXPECT_DOUBLE_EQ(js["outputs"][0]["mean"].get<double>(), 17.5 / 8.0);
+}
+
+TEST_F(Cli, RunWithWrongShapeOrDtypeNamesTheInput) {
+  std::string m = tiny_model();
+  std::string x = path("x.npy");
+  data::write_npy(x, Tensor(DType::f32, {2, 3}));
+  CliResult r = run({"run", m, "--input", x});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(one_error_line(r, "'x'"));
+
+  data::write_npy(x, Tensor(DType::u8, {1, 1, 2, 2}));
+  r = run({"run", m, "--input", x});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(one_error_line(r, "'x'"));
+}
+
+TEST_F(Cli, RunInputAndOutputCountsAreChecked) {
+  std::string m = tiny_model();
+  std::string x = path("x.npy");
+  data::write_npy(x, Tensor(DType::f32, {1, 1, 2, 2}));
+  EXPECT_EQ(run({"run", m, "--input", x, "--input", x}).code, 2);
+  EXPECT_EQ(run({"run", m, "--input", x, "--output", path("a.npy"), "--output", path("b.npy")}).code, 2);
+  CliResult over = run({"run", m, "--input", x, "--output", x});  // would overwrite its input
+  EXPECT_EQ(over.code, 2);
+  EXPECT_TRUE(one_error_line(over, "x.npy"));
+  CliResult missing = run({"run", m, "--input", path("nope.npy")});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_TRUE(one_error_line(missing, "nope.npy"));
+}
+
+// Four samples of the pixel classifier, labels chosen so exactly 3 of 4 are right:
+//  [0 1 0 0] l1 ok | [5 0 0 0] l0 ok | [0 0 0 2] l3 ok | [1 0 0 0] l2 -> predicted 0
+void write_pixel_dataset(const std::string& x, const std::string& labels) {
+  data::write_npy(x, Tensor::from_vector<float>(DType::f32, {4, 1, 2, 2},
+                                                {0, 1, 0, 0, 5, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0}));
+  data::write_npy(labels, Tensor::from_vector<int64_t>(DType::s64, {4}, {1, 0, 3, 2}));
+}
+
+TEST_F(Cli, EvalJsonOnNpyDataset) {
+  std::string x = path("x.npy"), l = path("labels.npy");
+  write_pixel_dataset(x, l);
+  CliResult r = run({"eval", tiny_model(), "--data", "npy:" + x + "," + l, "--batch", "3", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);  // exactly one JSON object on stdout
+  EXPECT_EQ(j["samples"], 4);
+  EXPECT_DOUBLE_EQ(j["top1"].get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(j["top5"].get<double>(), 1.0);
+  ASSERT_EQ(j["per_class"].size(), 4u);
+  EXPECT_EQ(j["per_class"][2]["count"], 1);
+  EXPECT_EQ(j["per_class"][2]["correct"], 0);
+  EXPECT_EQ(j["confusion"][2], nlohmann::json::parse("[1, 0, 0, 0]"));
+  EXPECT_TRUE(j.contains("seconds"));
+  EXPECT_FALSE(r.err.empty());  // the human summary goes to stderr
+}
+
+TEST_F(Cli, EvalUnknownDatasetSpecIsInputError) {
+  CliResult r = run({"eval", tiny_model(), "--data", "nosuch:x"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(one_error_line(r, "nosuch"));
+}
+
+TEST_F(Cli, EvalModelThatDoesNotFitTheDataNamesBothShapes) {
+  ir::Model m = testing_models::flatten_bias_classifier();
+  m.graph.inputs[0].dims = {ir::Dim::symbol("N"), ir::Dim::known(1), ir::Dim::known(3), ir::Dim::known(3)};
+  std::string model = path("wide.onnx");
+  ir::save_onnx(m, model);
+  std::string x = path("x.npy"), l = path("labels.npy");
+  write_pixel_dataset(x, l);
+  CliResult r = run({"eval", model, "--data", "npy:" + x + "," + l});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(one_error_line(r, "[N,1,3,3]"));
+  EXPECT_NE(r.err.find("[N,1,2,2]"), std::string::npos) << r.err;
+}
+
+std::string bundled_model() { return std::string(QFORGE_SOURCE_DIR) + "/models/fmnist_mlp.onnx"; }
+bool have_fashion_mnist() { return fs::exists(fs::path(data::fashion_mnist_dir()) / "t10k-images-idx3-ubyte.gz"); }
+
+TEST_F(Cli, EvalBundledModelOnFashionMnistJson) {
+  if (!fs::exists(bundled_model()) || !have_fashion_mnist()) GTEST_SKIP() << "needs the bundled model and dataset-fashion-mnist";
+  CliResult r = run({"eval", bundled_model(), "--data", "fashion-mnist:test:500", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["samples"], 500);
+  double top1 = j["top1"].get<double>();
+  EXPECT_GE(top1, 0.0);
+  EXPECT_LE(top1, 1.0);
+  EXPECT_GE(j["top5"].get<double>(), top1);
+  ASSERT_EQ(j["per_class"].size(), 10u);
+  EXPECT_EQ(j["confusion"].size(), 10u);
+}
+
+TEST_F(Cli, DemoRunsEndToEnd) {
+  if (!fs::exists(bundled_model()) || !have_fashion_mnist()) GTEST_SKIP() << "needs the bundled model and dataset-fashion-mnist";
+  CliResult r = run({"demo", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["eval"]["samples"], 10000);
+  EXPECT_GT(j["inspect"]["parameters"].get<int64_t>(), 0);
+  EXPECT_NE(r.err.find("what's next"), std::string::npos);
+}
+
+TEST_F(Cli, DemoReportsAMissingModelsFolder) {
+  CliResult r = run({"demo"}, "QFORGE_MODELS_DIR=" + shell_quote(path("empty")));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(one_error_line(r, "fmnist_mlp.onnx"));
+}
+
+}  // namespace
+}  // namespace qforge

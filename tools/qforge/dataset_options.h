@@ -1,0 +1,31 @@
+// The dataset and preprocessing options every command that takes a dataset shares (eval now;
+// calibration and training later), so they are spelled and checked the same everywhere.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "data/dataset.h"
+
+namespace qforge::cli {
+
+struct DatasetOptions {
+  std::string spec;  // fashion-mnist:test, idx:..., npy:..., images:DIR, with an optional ":N"
+  std::string mean, std;  // "0.5" or "0.485,0.456,0.406"
+  int resize = 0;
+  int center_crop = 0;
+  std::string layout = "nchw";
+  bool bgr = false;
+  bool grayscale = false;
+};
+
+// Adds --data (named `data_flag`) and the preprocessing options to `app`.
+void add_dataset_options(CLI::App& app, DatasetOptions& o, const std::string& data_flag = "--data");
+
+// The preprocessing the options describe; InputError naming the option on a bad value.
+data::Preprocess to_preprocess(const DatasetOptions& o);
+
+std::unique_ptr<data::Dataset> open_dataset(const DatasetOptions& o);
+
+}  // namespace qforge::cli
