@@ -115,7 +115,8 @@ void IdxFile::open_gzip() {
   gzbuffer(gz.get(), 1 << 17);
   auto gz_fail = [&](const char* what) {
     int err = Z_OK;
-    const char* msg = gzerror(gz.get(), &err);
+    std::string msg = gzerror(gz.get(), &err);
+    if (msg.starts_with(path_ + ": ")) msg.erase(0, path_.size() + 2);  // zlib prefixes the path
     fail_input("{}: {}{}{}", path_, what, err != Z_OK ? ": " : "", err != Z_OK ? msg : "");
   };
   // Reads up to n bytes; returns how many (fewer at the end of the stream).

@@ -84,7 +84,8 @@ Pipeline::Pipeline(const Preprocess& pp, int in_c, const std::string& what) : pp
     if (v.empty()) return std::vector<float>(out_c_, dflt);
     if (v.size() == 1) return std::vector<float>(out_c_, v[0]);
     if (static_cast<int>(v.size()) != out_c_)
-      fail_input("{}: {} has {} values, expected 1 or {} (one per channel)", what, name, v.size(), out_c_);
+      fail_input("{}: {} has {} values, expected {} (the samples have {} channel{})", what, name, v.size(),
+                 out_c_ == 1 ? std::string("1") : fmt::format("1 or {}", out_c_), out_c_, out_c_ == 1 ? "" : "s");
     return v;
   };
   mean_ = per_channel(pp.mean, 0.0f, "mean");

@@ -37,13 +37,18 @@ DType checked_dtype(const onnx::TensorProto& p, const Where& w) {
   return *dt;
 }
 
+std::string u128_str(unsigned __int128 v) {
+  if (v > UINT64_MAX) return "more than 2^64";
+  return std::to_string(static_cast<uint64_t>(v));
+}
+
 // Bytes for n elements of dt, computed without overflow; checked against and added to the budget.
 size_t reserve_bytes(DType dt, int64_t n, const Shape& shape, TensorReadCtx& ctx, const Where& w) {
   unsigned __int128 need = (static_cast<unsigned __int128>(n) * dtype_bits(dt) + 7) / 8;
   unsigned __int128 total = need + ctx.used_bytes;
   if (total > ctx.max_bytes)
     w.fail("dims {} of {} need {} bytes; the model's tensors would exceed the limit of {} bytes",
-           shape_str(shape), dtype_name(dt), static_cast<double>(need), ctx.max_bytes);
+           shape_str(shape), dtype_name(dt), u128_str(need), ctx.max_bytes);
   ctx.used_bytes = static_cast<uint64_t>(total);
   return static_cast<size_t>(need);
 }
@@ -228,8 +233,7 @@ Tensor tensor_from_proto(const onnx::TensorProto& p, TensorReadCtx& ctx, const s
   // Length checks first (cheap, no allocation), then the budget, then the allocation.
   unsigned __int128 need128 = (static_cast<unsigned __int128>(n) * dtype_bits(dt) + 7) / 8;
   if (!external && p.has_raw_data() && need128 != p.raw_data().size())
-    w.fail("raw_data has {} bytes, dims {} need {}", p.raw_data().size(), shape_str(shape),
-           static_cast<double>(need128));
+    w.fail("raw_data has {} bytes, dims {} need {}", p.raw_data().size(), shape_str(shape), u128_str(need128));
   if (!external && !p.has_raw_data() && !typed && n > 0)
     w.fail("has no data, dims {} need {} values", shape_str(shape), n);
   if (typed) {

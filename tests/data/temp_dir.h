@@ -24,8 +24,8 @@ class TempDir {
 
   std::string path(const std::string& name = "") const { return name.empty() ? path_ : path_ + "/" + name; }
   // Writes bytes to name (creating parent folders) and returns the full path.
-  std::string write(const std::string& name, std::string_view bytes) const {
-    std::string p = path(name);
+  std::string write(const std::string& name, std::string_view bytes) const { return write_to(path(name), bytes); }
+  static std::string write_to(const std::string& p, std::string_view bytes) {
     std::filesystem::create_directories(std::filesystem::path(p).parent_path());
     std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     return p;

@@ -190,7 +190,7 @@ TEST(Idx, Preprocessing) {
   for (int k = 0; k < 4; ++k) EXPECT_FLOAT_EQ(b.x.data<float>()[k], static_cast<float>(idx4[k] * 17) / 255.0f);
   pp = {};
   pp.mean = {0.1f, 0.2f, 0.3f};
-  expect_input_error([&] { open_dataset("idx:" + img, pp); }, "expected 1 or 1");
+  expect_input_error([&] { open_dataset("idx:" + img, pp); }, "mean has 3 values, expected 1 (the samples have 1 channel)");
   pp = {};
   pp.center_crop = 5;
   expect_input_error([&] { open_dataset("idx:" + img, pp); }, "larger than");

@@ -55,6 +55,10 @@ def fmt_index(shape, flat):
     return str(tuple(int(i) for i in np.unravel_index(flat, shape))) if shape else "()"
 
 
+def fmt_value(v):
+    return f"{float(v):.9g}" if np.asarray(v).dtype.kind == "f" else repr(v.item())
+
+
 def compare(exp, got, int_slack=0, float_step=0.0):
     """Returns None when got matches exp, else a one-line description of the worst element."""
     if got.dtype != exp.dtype:
@@ -78,8 +82,8 @@ def compare(exp, got, int_slack=0, float_step=0.0):
         return None
     nbad = int((~ok).sum())
     worst = int(np.argmax(np.where(ok, -1.0, err)))
-    return (f"max abs err {err[worst]:.6g} at index {fmt_index(exp.shape, worst)} expected {e[worst]!r} "
-            f"got {g[worst]!r} ({nbad} of {exp.size} elements out of tolerance)")
+    return (f"max abs err {err[worst]:.6g} at index {fmt_index(exp.shape, worst)} expected {fmt_value(e[worst])} "
+            f"got {fmt_value(g[worst])} ({nbad} of {exp.size} elements out of tolerance)")
 
 
 def compare_all(case, expected, got):

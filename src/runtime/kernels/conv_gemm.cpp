@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/error.h"
+
 namespace qforge::runtime {
 
 bool conv_gemm_applies(const ConvGeom& g) { return g.in[0] == 1 && g.kernel[0] == 1 && g.out[0] == 1; }

@@ -1,5 +1,6 @@
 #include "runtime/kernels/reference/conv_ref.h"
 
+#include <cstddef>
 #include <vector>
 
 namespace qforge::runtime {
@@ -41,7 +42,7 @@ void conv_f32__ref(const ConvGeom& g, const float* x, const float* w, const floa
 void conv_transpose_f32__ref(const ConvGeom& g, const float* x, const float* w, const float* b, float* y) {
   const int64_t cg = g.in_channels / g.group, mg = g.out_channels / g.group;
   const int64_t ksz = g.kernel_size(), oplane = g.out_plane();
-  std::vector<double> acc(static_cast<size_t>(g.batch * g.out_channels * oplane));
+  std::vector<double> acc(static_cast<std::size_t>(g.batch * g.out_channels * oplane));
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t m = 0; m < g.out_channels; ++m)
       for (int64_t o = 0; o < oplane; ++o) acc[(n * g.out_channels + m) * oplane + o] = b ? b[m] : 0.0;
@@ -74,7 +75,7 @@ void conv_transpose_f32__ref(const ConvGeom& g, const float* x, const float* w, 
             }
       }
     }
-  for (size_t i = 0; i < acc.size(); ++i) y[i] = static_cast<float>(acc[i]);
+  for (std::size_t i = 0; i < acc.size(); ++i) y[i] = static_cast<float>(acc[i]);
 }
 
 }  // namespace qforge::runtime
