@@ -31,17 +31,16 @@ ArrayDataset::ArrayDataset(std::string spec, Shape raw_sample, int64_t count,
     for (int32_t l : *labels_) max_label = std::max(max_label, l);
     num_classes_ = std::max<int>(max_label + 1, static_cast<int>(class_names_.size()));
   }
-  if (raw_sample_.size() == 3) {
-    for (int64_t d : raw_sample_)
-      if (d <= 0 || d > (int64_t{1} << 20)) fail_input("{}: unusable image sample shape {}", spec_, shape_str(raw_sample_));
-    Pipeline p(pp, static_cast<int>(raw_sample_[0]), spec_);
-    sample_ = p.sample_shape(static_cast<int>(raw_sample_[1]), static_cast<int>(raw_sample_[2]), spec_);
-    if (!p.is_identity()) pipeline_.emplace(std::move(p));
-  } else {
-    if (!preprocess_is_default(pp))
-      fail_input("{}: preprocessing needs image samples [C, H, W], these are {}", spec_, shape_str(raw_sample_));
-    sample_ = raw_sample_;
-  }
+  sample_ = raw_sample_;
+  if (preprocess_is_default(pp)) return;
+  if (raw_sample_.size() != 3)
+    fail_input("{}: preprocessing needs image samples [C, H, W], these are {}", spec_, shape_str(raw_sample_));
+  for (int64_t d : raw_sample_)
+    if (d <= 0 || d > (int64_t{1} << 20))
+      fail_input("{}: cannot preprocess samples of shape {} as images [C, H, W]", spec_, shape_str(raw_sample_));
+  Pipeline p(pp, static_cast<int>(raw_sample_[0]), spec_);
+  sample_ = p.sample_shape(static_cast<int>(raw_sample_[1]), static_cast<int>(raw_sample_[2]), spec_);
+  if (!p.is_identity()) pipeline_.emplace(std::move(p));
 }
 
 Batch ArrayDataset::read(int64_t begin, int64_t n) {

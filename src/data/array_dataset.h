@@ -1,7 +1,7 @@
 // Datasets whose samples all have one shape and come from an array on disk (IDX, .npy). The kind
 // supplies raw float samples; this base adds labels, the sample-count check and preprocessing.
-// Samples of rank 3 are images [C, H, W] and take every Preprocess option; other ranks are passed
-// through as they are and accept only the default Preprocess.
+// With the default Preprocess samples pass through as stored. Other options need samples of rank 3,
+// read as images [C, H, W] (an NHWC .npy must be transposed first).
 #pragma once
 #include <optional>
 

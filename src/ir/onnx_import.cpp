@@ -71,10 +71,10 @@ std::optional<ValueInfo> import_value_info(const onnx::ValueInfoProto& v, const 
   if (tt.has_shape()) {
     vi.has_shape = true;
     for (const auto& d : tt.shape().dim()) {
-      if (d.has_dim_value()) {
-        if (d.dim_value() < 0)
-          fail_file(ctx, "graph {} '{}' has negative dimension {}", role, printable(vi.name), d.dim_value());
+      if (d.has_dim_value() && d.dim_value() >= 0) {
         vi.dims.push_back(Dim::known(d.dim_value()));
+      } else if (d.has_dim_value()) {
+        vi.dims.push_back(Dim{});  // some exporters (Paddle) write -1 for "dynamic"; ONNX Runtime agrees
       } else if (d.has_dim_param()) {
         vi.dims.push_back(Dim::symbol(d.dim_param()));
       } else {

@@ -684,23 +684,31 @@ def gen_reduce():
 def gen_resize():
     r = R("resize")
     x = r.randn((B, 3, 7, 5))
-    up = np.array([1, 1, 1.7, 2.4], np.float32)
-    down = np.array([1, 1, 0.6, 0.45], np.float32)
+    xd = r.randn((B, 3, 17, 15))
+    # Scales chosen so that no source coordinate of any mode is an exact integer or .5 in exact
+    # arithmetic: there the nearest index would hinge on the last ulp of the float formula.
+    up = np.array([1, 1, 1.77, 1.67], np.float32)
+    down = np.array([1, 1, 0.62, 0.42], np.float32)
     f32 = lambda v: C(np.array(v, np.float32))
-    coords_nn = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "tf_half_pixel_for_nn",
-                 "half_pixel_symmetric"]
+    coords_nn = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"]
     for cm in coords_nn:
         for nm in ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]:
             name = f"resize_nearest_{cm}_{nm}"
             single(name, "Resize", [x, None, C(up)], opset=19, mode="nearest", coordinate_transformation_mode=cm,
                    nearest_mode=nm)
-        single(f"resize_nearest_{cm}_down", "Resize", [x, None, C(down)], opset=19, mode="nearest",
+        single(f"resize_nearest_{cm}_down", "Resize", [xd, None, C(down)], opset=19, mode="nearest",
                coordinate_transformation_mode=cm)
     for cm in ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"]:
         single(f"resize_linear_{cm}_up", "Resize", [x, None, C(up)], opset=19, mode="linear",
                coordinate_transformation_mode=cm)
-        single(f"resize_linear_{cm}_down", "Resize", [x, None, C(down)], opset=19, mode="linear",
+        single(f"resize_linear_{cm}_down", "Resize", [xd, None, C(down)], opset=19, mode="linear",
                coordinate_transformation_mode=cm)
+    for nm in ["round_prefer_floor", "round_prefer_ceil"]:  # exact .5 ties (o / 2, o / 4): tie-breaking itself
+        single(f"resize_nearest_asymmetric_exact_ties_{nm}", "Resize", [x, None, f32([1, 1, 2, 4])], opset=19,
+               mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode=nm)
+    for nm in ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]:  # removed from the spec at opset 13
+        single(f"resize_opset11_nearest_tf_half_pixel_for_nn_{nm}", "Resize", [x, f32([]), C(up)], opset=11,
+               mode="nearest", coordinate_transformation_mode="tf_half_pixel_for_nn", nearest_mode=nm)
     roi = f32([0, 0, -0.1, 0.2, 1, 1, 0.8, 1.2])
     single("resize_linear_tf_crop_and_resize", "Resize", [x, roi, C(up)], opset=19, mode="linear",
            coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=0.5)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
 #include "runtime/op_registry.h"
@@ -113,6 +114,17 @@ inline std::vector<runtime::TypeShape> infer_op(const std::string& op_type, std:
 inline runtime::TypeShape ts(DType t, std::vector<ir::Dim> dims) { return runtime::TypeShape{t, true, std::move(dims)}; }
 inline ir::Dim dk(int64_t v) { return ir::Dim::known(v); }
 inline ir::Dim dsym(const std::string& s) { return ir::Dim::symbol(s); }
+
+// Pins the kernel ISA level for a scope (clamped to what the CPU has), restoring the previous level.
+class EwIsaScope {
+ public:
+  explicit EwIsaScope(Isa isa) : prev_(active_isa()) { got_ = set_isa(isa); }
+  ~EwIsaScope() { set_isa(prev_); }
+  Isa got() const { return got_; }
+
+ private:
+  Isa prev_, got_;
+};
 
 // Deterministic values in [lo, hi) (a fixed LCG; no dependence on the code under test).
 inline std::vector<float> ramp_values(int64_t n, float lo, float hi, uint32_t seed = 1) {

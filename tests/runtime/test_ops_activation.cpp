@@ -29,6 +29,10 @@ constexpr double kSqrt2OverPi = 0.79788456080286535588;
 }  // namespace
 
 TEST(OpsActivation, Pointwise) {
+  // Sigmoid and Tanh have an AVX2 path: run at every ISA level (the bounds hold for both).
+  for (Isa isa : {Isa::ref, Isa::avx2}) {
+  EwIsaScope scope(isa);
+  SCOPED_TRACE(isa_name(scope.got()));
   const Tensor x = input_tensor();
   expect_near_all(run_op1("Relu", {x}), apply([](double v) { return v > 0 ? v : 0; }), 0, 0);
   expect_near_all(run_op1("LeakyRelu", {x}), apply([](double v) { return v < 0 ? 0.01f * v : v; }), 1e-6f, 0);
@@ -58,19 +62,26 @@ TEST(OpsActivation, Pointwise) {
                   0, 0);
   expect_near_all(run_op1("Mish", {x}), apply([](double v) { return v * std::tanh(std::log1p(std::exp(v))); }), 1e-6f,
                   1e-7f);
+  }
 }
 
 TEST(OpsActivation, Gelu) {
+  for (Isa isa : {Isa::ref, Isa::avx2}) {
+  EwIsaScope scope(isa);
+  SCOPED_TRACE(isa_name(scope.got()));
+  // The AVX2 erf (Abramowitz-Stegun 7.1.26) is within 1.5e-7 absolute: Gelu within ~1e-7 * |x|.
+  const float abs_tol = scope.got() == Isa::ref ? 1e-7f : 2e-6f;
   const Tensor x = input_tensor();
   const auto erf_form = apply([](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); });
   const auto tanh_form =
       apply([](double v) { return 0.5 * v * (1 + std::tanh(kSqrt2OverPi * (v + 0.044715 * v * v * v))); });
-  expect_near_all(run_op1("Gelu", {x}), erf_form, 1e-6f, 1e-7f);
-  expect_near_all(run_op1("Gelu", {x}, {attr_s("approximate", "none")}), erf_form, 1e-6f, 1e-7f);
-  expect_near_all(run_op1("Gelu", {x}, {attr_s("approximate", "tanh")}), tanh_form, 1e-6f, 1e-7f);
-  expect_near_all(run_op1("Gelu", {x}, {}, "com.microsoft"), erf_form, 1e-6f, 1e-7f);
-  EXPECT_THROW(run_op1("Gelu", {x}, {attr_s("approximate", "fast")}), InputError);
-  EXPECT_THROW(run_op1("Gelu", {x}, {attr_i("approximate", 1)}), InputError);
+  expect_near_all(run_op1("Gelu", {x}), erf_form, 1e-6f, abs_tol);
+  expect_near_all(run_op1("Gelu", {x}, {attr_s("approximate", "none")}), erf_form, 1e-6f, abs_tol);
+  expect_near_all(run_op1("Gelu", {x}, {attr_s("approximate", "tanh")}), tanh_form, 1e-6f, 2e-7f);
+  expect_near_all(run_op1("Gelu", {x}, {}, "com.microsoft"), erf_form, 1e-6f, abs_tol);
+  }
+  EXPECT_THROW(run_op1("Gelu", {input_tensor()}, {attr_s("approximate", "fast")}), InputError);
+  EXPECT_THROW(run_op1("Gelu", {input_tensor()}, {attr_i("approximate", 1)}), InputError);
 }
 
 TEST(OpsActivation, ReluIntegers) {
@@ -80,10 +91,13 @@ TEST(OpsActivation, ReluIntegers) {
 }
 
 TEST(OpsActivation, LargeMultiThreaded) {
+  for (Isa isa : {Isa::ref, Isa::avx2}) {
+  EwIsaScope scope(isa);
   const Tensor x = rand_f32({2, 3, 7, 1000}, -5, 5, 11);
   std::vector<float> want;
   for (float v : x.to_f32_vector()) want.push_back(static_cast<float>(1 / (1 + std::exp(-static_cast<double>(v)))));
-  expect_near_all(run_op1("Sigmoid", {x}, {}, "", 4), want, 1e-6f, 1e-7f);
+  expect_near_all(run_op1("Sigmoid", {x}, {}, "", 4), want, 1e-6f, 2e-7f);
+  }
 }
 
 TEST(OpsActivation, Clip) {
@@ -94,8 +108,9 @@ TEST(OpsActivation, Clip) {
   expect_near_all(run_op1("Clip", {x, lo}), {-1.5f, -1, 0, 1, 5, nan}, 0, 0);
   expect_near_all(run_op1("Clip", {x, Tensor(), hi}), {-5, -1, 0, 1, 2, nan}, 0, 0);
   expect_near_all(run_op1("Clip", {x}), {-5, -1, 0, 1, 5, nan}, 0, 0);
-  // min > max: every value becomes max (ONNX: Min(max, Max(input, min))).
-  expect_near_all(run_op1("Clip", {x, f32_tensor({}, {3}), f32_tensor({}, {1})}), {1, 1, 1, 1, 1, 1}, 0, 0);
+  // min > max: every value becomes max (ONNX: Min(max, Max(input, min))); NaN stays NaN (as in
+  // ONNX Runtime 1.32).
+  expect_near_all(run_op1("Clip", {x, f32_tensor({}, {3}), f32_tensor({}, {1})}), {1, 1, 1, 1, 1, nan}, 0, 0);
   const Tensor xi = Tensor::from_vector<int64_t>(DType::s64, {4}, {-100, 3, 7, 100});
   const Tensor li = Tensor::from_vector<int64_t>(DType::s64, {}, {0});
   const Tensor hi6 = Tensor::from_vector<int64_t>(DType::s64, {}, {6});
@@ -149,6 +164,9 @@ std::vector<float> naive_softmax(const Tensor& x, int64_t outer, int64_t n, int6
 }  // namespace
 
 TEST(OpsActivation, SoftmaxAxes) {
+  for (Isa isa : {Isa::ref, Isa::avx2}) {
+  EwIsaScope scope(isa);
+  SCOPED_TRACE(isa_name(scope.got()));
   const Tensor x = rand_f32({2, 3, 4}, -4, 4, 31);
   for (bool log : {false, true}) {
     const char* op = log ? "LogSoftmax" : "Softmax";
@@ -164,9 +182,13 @@ TEST(OpsActivation, SoftmaxAxes) {
                     naive_softmax(x, 1, 24, 1, log), 1e-5f, 1e-7f);
     EXPECT_THROW(run_op1(op, {x}, {attr_i("axis", 3)}), InputError);
   }
+  }
 }
 
 TEST(OpsActivation, SoftmaxOddSizesAndStability) {
+  for (Isa isa : {Isa::ref, Isa::avx2}) {
+  EwIsaScope scope(isa);
+  SCOPED_TRACE(isa_name(scope.got()));
   for (int64_t n : {1, 7, 17, 33, 129}) {
     SCOPED_TRACE(n);
     const Tensor x = rand_f32({3, n}, -10, 10, static_cast<uint32_t>(n));
@@ -182,6 +204,7 @@ TEST(OpsActivation, SoftmaxOddSizesAndStability) {
   const Tensor l = rand_f32({64, 8, 129}, -5, 5, 77);
   expect_near_all(run_op1("Softmax", {l}, {}, "", 4), naive_softmax(l, 512, 129, 1, false), 1e-5f, 1e-7f);
   expect_near_all(run_op1("Softmax", {l}, {attr_i("axis", 1)}, "", 4), naive_softmax(l, 64, 8, 129, false), 1e-5f, 1e-7f);
+  }
 }
 
 TEST(OpsActivation, InferenceSymbolic) {

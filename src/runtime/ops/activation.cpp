@@ -1,7 +1,10 @@
 // Activations: Relu LeakyRelu PRelu Clip Sigmoid Tanh HardSigmoid HardSwish Gelu (also
 // com.microsoft.Gelu, the erf form) Elu Selu Celu Softplus Softsign ThresholdedRelu Mish.
 // Softmax and LogSoftmax are registered from softmax.cpp.
+#include "core/cpu.h"
 #include "runtime/kernels/reference/activation_ref.h"
+#include "runtime/kernels/reference/parallel_ref.h"
+#include "runtime/kernels/vmath.h"
 #include "runtime/ops/ew_util.h"
 
 namespace qforge::runtime {
@@ -51,7 +54,15 @@ std::vector<TypeShape> infer_activation(const InferCtx& c) {
 template <ActivationKind K>
 void compute_activation(KernelCtx& k) {
   const ActivationKind kind = K == ActivationKind::gelu ? gelu_kind(k.node) : K;
-  activation_ref(kind, params_of(K, k.node), k.inputs[0], k.outputs[0], k.threads);
+  const Tensor& x = k.inputs[0];
+  Tensor& y = k.outputs[0];
+  if (x.dtype() == DType::f32 && active_isa() >= Isa::avx2 && activation_f32_has_avx2(kind)) {
+    const float* src = x.data<float>();
+    float* dst = y.data<float>();
+    parallel_chunks(x.numel(), k.threads, [&](int64_t b, int64_t e) { activation_f32__avx2(kind, src + b, dst + b, e - b); });
+    return;
+  }
+  activation_ref(kind, params_of(K, k.node), x, y, k.threads);
 }
 
 template <ActivationKind K>

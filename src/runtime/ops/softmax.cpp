@@ -1,7 +1,9 @@
 // Softmax / LogSoftmax over one axis (attribute `axis`, default -1, opset 13 form). Models from
 // opset < 13 are imported with `qforge.coerce_2d` = 1: the input is then treated as 2-D
 // [prod(dims[:axis]), prod(dims[axis:])] and `axis` defaults to 1.
+#include "core/cpu.h"
 #include "runtime/kernels/reference/softmax_ref.h"
+#include "runtime/kernels/vmath.h"
 #include "runtime/ops/ew_util.h"
 
 namespace qforge::runtime {
@@ -29,6 +31,10 @@ void compute_softmax(KernelCtx& k) {
     if (d < axis) outer *= x.dim(d);
     else if (d == axis || coerce_2d(k.node)) n *= x.dim(d);
     else inner *= x.dim(d);
+  }
+  if (inner == 1 && active_isa() >= Isa::avx2) {
+    softmax_rows_f32__avx2(x.data<float>(), k.outputs[0].data<float>(), outer, n, kLog, k.threads);
+    return;
   }
   softmax_f32__ref(x.data<float>(), k.outputs[0].data<float>(), outer, n, inner, kLog, k.threads);
 }

@@ -28,13 +28,17 @@ bool quant_dtype_supported(DType t);
 int32_t quant_min(DType t);
 int32_t quant_max(DType t);
 
-// One element. The clamp happens before the integer conversion (the bounds are integers, so
-// clamp-then-round equals round-then-clamp) and keeps huge or infinite values defined.
+// One element. Clamping x / scale to [qmin - zp, qmax - zp] before rounding equals rounding then
+// clamping (the bounds are integers) and keeps huge, infinite and NaN values defined. Rounding
+// adds and subtracts 1.5 * 2^23: for |v| < 2^22 the sum lands on the float grid of spacing 1, so
+// the hardware rounds it half to even, exactly as std::nearbyint would (and the loop vectorises).
 inline int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
-  float v = std::nearbyint(x / scale);
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
   const float lo = static_cast<float>(qmin - zero_point), hi = static_cast<float>(qmax - zero_point);
+  float v = x / scale;
   v = v >= lo ? v : lo;  // NaN → lo
   v = v <= hi ? v : hi;
+  v = (v + kRound) - kRound;
   return static_cast<int32_t>(v) + zero_point;
 }
 

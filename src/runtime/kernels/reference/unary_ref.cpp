@@ -21,7 +21,7 @@ void map(const Tensor& x, Tensor& y, int threads, Op op) {
 template <class T>
 T sign_value(T v) {
   if constexpr (std::is_floating_point_v<T>) {
-    return v > 0 ? T(1) : (v < 0 ? T(-1) : v);  // ±0 and NaN pass through
+    return v > 0 ? T(1) : (v < 0 ? T(-1) : (v == 0 ? T(0) : v));  // ±0 → +0, NaN stays
   } else if constexpr (std::is_signed_v<T>) {
     return static_cast<T>((v > 0) - (v < 0));
   } else {
