@@ -842,6 +842,68 @@ def gen_quant():
     b.build()
 
 
+def gen_extra():
+    """Ops qforge registers beyond the issue's list: covered the same way."""
+    r = R("extra")
+    x = r.randn((B, 3, 17), 2.0)
+    halves = (r.ints((B, 3, 17), -20, 20).astype(np.float32) * np.float32(0.5))  # exact .5 ties for Round
+    for op, data, kw, opset in [("Ceil", x, {}, 13), ("Floor", x, {}, 13), ("Round", halves, {}, 11),
+                                ("Sign", np.where(r.rng.random(x.shape) < 0.2, 0, x).astype(np.float32), {}, 13),
+                                ("Sin", x, {}, 7), ("Cos", x, {}, 7), ("Softplus", x * 5, {}, 1),
+                                ("Softsign", x, {}, 1), ("Mish", x * 3, {}, 18), ("Elu", x, {}, 6),
+                                ("Elu", x, {"alpha": 0.4}, 6), ("Selu", x, {}, 6),
+                                ("Selu", x, {"alpha": 1.5, "gamma": 1.1}, 6), ("Celu", x, {"alpha": 0.7}, 12),
+                                ("ThresholdedRelu", x, {"alpha": 0.3}, 10)]:
+        name = op.lower() + ("_" + "_".join(f"{k}{v}" for k, v in kw.items()).replace(".", "p") if kw else "")
+        single(name, op, [data], opset=max(opset, 13) if op != "Mish" else 18, **kw)
+    single("softplus_extreme", "Softplus", [np.array([[-100, -20, 0, 20, 100]], np.float32)], sym=())
+
+    a, b3, c = r.randn((B, 3, 7)), r.randn((3, 1)), r.randn((7,))
+    for op in ["Max", "Min", "Mean", "Sum"]:
+        single(f"{op.lower()}_one", op, [a])
+        single(f"{op.lower()}_three_bcast", op, [a, b3, C(c)])
+    single("max_s64", "Max", [r.ints((B, 3), -9, 9), r.ints((B, 3), -9, 9)], sym=(0, 1))
+    single("min_s32", "Min", [r.ints((B, 3), -9, 9, np.int32), C(np.array([0, 1, -1], np.int32))])
+
+    p, q = r.rng.random((B, 3, 7)) < 0.5, r.rng.random((3, 1)) < 0.5
+    for op in ["And", "Or", "Xor"]:
+        single(f"{op.lower()}_bcast", op, [p, q])
+    single("not", "Not", [p])
+    fa, fb = r.ints((B, 3, 7), 0, 3).astype(np.float32), r.ints((7,), 0, 3).astype(np.float32)
+    ia, ib = r.ints((B, 3, 7), 0, 3), r.ints((3, 1), 0, 3)
+    for op in ["Greater", "GreaterOrEqual", "Less", "LessOrEqual"]:
+        single(f"{op.lower()}_f32", op, [fa, fb])
+        single(f"{op.lower()}_s64", op, [ia, C(ib)])
+
+    xt = r.ints((B, 3, 7), 0, 3).astype(np.float32)
+    single("argmin_axis1", "ArgMin", [r.randn((B, 3, 7))], axis=1)
+    single("argmin_neg_keep0", "ArgMin", [r.randn((B, 3, 7))], axis=-1, keepdims=0)
+    single("argmin_ties_first", "ArgMin", [xt], axis=2)
+    single("argmin_ties_last", "ArgMin", [xt], axis=2, select_last_index=1)
+
+    single("castlike_f16", "CastLike", [r.randn((B, 3, 7)), C(np.zeros((1,), np.float16))], opset=15)
+    single("castlike_s64", "CastLike", [r.uniform((B, 3, 7), -50, 50), C(np.zeros((1,), np.int64))], opset=15)
+    single("castlike_f32_from_s32", "CastLike", [r.ints((B, 3), -99, 99, np.int32), C(np.zeros((), np.float32))],
+           opset=15)
+
+    xr = r.uniform((B, 3, 7, 5), 0.5, 1.5)
+    for op in ["ReduceMin", "ReduceProd", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"]:
+        pre = op.lower()
+        single(f"{pre}_opset13_axis1", op, [xr], opset=13, axes=[1])
+        single(f"{pre}_opset13_all_keep0", op, [xr], opset=13, keepdims=0)
+        single(f"{pre}_opset18_axes_input_keep0", op, [xr, C(np.array([-1, 2], np.int64))], opset=18, keepdims=0)
+        single(f"{pre}_opset18_noop_empty", op, [xr], opset=18, noop_with_empty_axes=1)
+    single("reducemin_negative", "ReduceMin", [r.randn((B, 3, 7)) - 10.0], opset=18, keepdims=1)
+    single("reducelogsumexp_large", "ReduceLogSumExp", [r.randn((B, 33), 40.0)], opset=13, axes=[1])
+
+    i64 = lambda v: C(np.array(v, np.int64))
+    single("tile_basic", "Tile", [r.randn((B, 3, 7)), i64([1, 2, 3])])
+    single("tile_batch", "Tile", [r.randn((B, 3)), i64([3, 1])])
+    single("tile_ones", "Tile", [r.randn((B, 3)), i64([1, 1])])
+    single("tile_repeats_input", "Tile", [r.randn((2, 3)), np.array([2, 2], np.int64)], sym=())
+    single("tile_s64", "Tile", [r.ints((B, 3), -9, 9), i64([2, 1])])
+
+
 # ----------------------------------------------------------------------------------------------
 # small networks built from the ops above
 def gen_networks():
@@ -981,7 +1043,7 @@ def gen_networks():
 
 GENERATORS = [gen_conv, gen_convtranspose, gen_gemm, gen_matmul, gen_binary, gen_unary, gen_activation,
               gen_normalization, gen_pool, gen_shape_ops, gen_cast, gen_constant_like, gen_reduce, gen_resize,
-              gen_pad, gen_misc, gen_quant, gen_networks]
+              gen_pad, gen_misc, gen_quant, gen_extra, gen_networks]
 
 
 def ort_run(model, feeds):
@@ -1019,7 +1081,7 @@ def main():
                         if i.name not in {t.name for t in case["model"].graph.initializer}]
         assert len(graph_inputs) == len(case["feeds"]), case["name"]
         for i, v in enumerate(case["feeds"]):
-            np.save(os.path.join(d, f"in{i}.npy"), np.ascontiguousarray(v))
+            np.save(os.path.join(d, f"in{i}.npy"), np.asarray(v).copy(order="C"))  # keeps 0-d arrays 0-d
         if not args.no_check:
             try:
                 ort_run(case["model"], case["feeds"])

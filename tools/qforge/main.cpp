@@ -7,9 +7,7 @@
 #include "commands.h"
 #include "core/error.h"
 
-#ifndef QFORGE_VERSION
-#define QFORGE_VERSION "0.1.0"
-#endif
+// QFORGE_VERSION comes from CMake (project version).
 
 namespace {
 

@@ -61,8 +61,9 @@ int optional_given(const InferCtx* c, const KernelCtx* k, size_t i) {
 
 struct ResizePlan {
   std::vector<ir::Dim> out;
-  std::vector<float> scales;  // full rank
-  bool complete = true;       // scales known for every axis
+  std::vector<float> scales;          // full rank
+  std::vector<bool> scale_is_ratio;   // full rank: scale = out / in from sizes
+  bool complete = true;               // scales known for every axis
 };
 
 // Output dims and per-axis scales from scales (float) or sizes (int64), per Resize-19:
@@ -76,7 +77,7 @@ ResizePlan plan_resize(const ir::Node& node, const std::vector<ir::Dim>& in, int
   else for (int d = 0; d < r; ++d) axes.push_back(d);
   if (scales_given == 1 && sizes_given == 1) fail_node(node, "only one of scales and sizes may be given");
   if (scales_given == 0 && sizes_given == 0) fail_node(node, "one of scales and sizes must be given");
-  ResizePlan plan{in, std::vector<float>(r, 1.f), true};
+  ResizePlan plan{in, std::vector<float>(r, 1.f), std::vector<bool>(r, false), true};
   const Tensor* given = scales_given == 1 ? scales : sizes_given == 1 ? sizes : nullptr;
   if (!given) {  // values unknown statically: the resized axes are unknown
     for (int a : axes) plan.out[a] = ir::Dim{};
@@ -111,8 +112,14 @@ ResizePlan plan_resize(const ir::Node& node, const std::vector<ir::Dim>& in, int
     for (size_t i = 0; i < axes.size(); ++i) {
       const int a = axes[i];
       plan.out[a] = ir::Dim::known(sz[i]);
-      if (in[a].is_known()) plan.scales[a] = static_cast<float>(sz[i]) / static_cast<float>(in[a].value);
-      else plan.complete = false;
+      plan.scale_is_ratio[a] = true;
+      if (in[a].is_known()) {
+        if (in[a].value == 0 && sz[i] != 0)
+          fail_node(node, "cannot resize axis {} of size 0 to size {}", a, sz[i]);
+        plan.scales[a] = in[a].value ? static_cast<float>(sz[i]) / static_cast<float>(in[a].value) : 1.f;
+      } else {
+        plan.complete = false;
+      }
     }
     return plan;
   }
@@ -152,6 +159,7 @@ void compute_resize(KernelCtx& k) {
   ResizePlan plan = plan_resize(k.node, in, optional_given(nullptr, &k, 2), k.has_input(2) ? &k.inputs[2] : nullptr,
                                 optional_given(nullptr, &k, 3), k.has_input(3) ? &k.inputs[3] : nullptr);
   p.scales = plan.scales;
+  p.scale_is_ratio = plan.scale_is_ratio;
   resize_f32__ref(x.data<float>(), x.shape(), k.outputs[0].data<float>(), k.outputs[0].shape(), p, k.threads);
 }
 

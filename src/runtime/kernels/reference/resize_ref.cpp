@@ -7,20 +7,28 @@ namespace qforge::runtime {
 
 namespace {
 
-float original_coordinate(int64_t o, int64_t in, int64_t out, float scale, ResizeCoord coord) {
+float original_coordinate(int64_t o, int64_t in, int64_t out, float scale, bool scale_is_ratio, ResizeCoord coord) {
+  if (coord == ResizeCoord::align_corners)
+    return out > 1 ? static_cast<float>(o) * static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.f;
+  if (coord == ResizeCoord::pytorch_half_pixel && out <= 1) return 0.f;
+  if (scale_is_ratio) {  // scale = out / in exactly (then half_pixel_symmetric's offset is 0)
+    const double s = static_cast<double>(out) / static_cast<double>(in);
+    if (coord == ResizeCoord::asymmetric) return static_cast<float>(static_cast<double>(o) / s);
+    return static_cast<float>((static_cast<double>(o) + 0.5) / s - 0.5);
+  }
   const auto x = static_cast<float>(o);
   switch (coord) {
-    case ResizeCoord::half_pixel: return (x + 0.5f) / scale - 0.5f;
+    case ResizeCoord::half_pixel:
+    case ResizeCoord::pytorch_half_pixel: return (x + 0.5f) / scale - 0.5f;
     case ResizeCoord::half_pixel_symmetric: {
       const float out_width = scale * static_cast<float>(in);
       const float adjustment = static_cast<float>(out) / out_width;
       const float center = static_cast<float>(in) / 2;
-      return center * (1 - adjustment) + (x + 0.5f) / scale - 0.5f;
+      const float offset = center * (1 - adjustment);
+      return static_cast<float>(offset + (static_cast<double>(x) + 0.5) / scale - 0.5);
     }
-    case ResizeCoord::pytorch_half_pixel: return out > 1 ? (x + 0.5f) / scale - 0.5f : 0.f;
-    case ResizeCoord::align_corners:
-      return out > 1 ? x * static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.f;
     case ResizeCoord::asymmetric: return x / scale;
+    case ResizeCoord::align_corners: break;
   }
   return 0.f;
 }
@@ -48,7 +56,7 @@ void cubic_coeffs(float r, float a, float c[4]) {
 
 }  // namespace
 
-ResizeTaps resize_taps(int64_t in, int64_t out, float scale, const ResizeParams& p) {
+ResizeTaps resize_taps(int64_t in, int64_t out, float scale, bool scale_is_ratio, const ResizeParams& p) {
   ResizeTaps t;
   t.begin.reserve(out + 1);
   auto add = [&](int64_t idx, float w) {
@@ -60,7 +68,7 @@ ResizeTaps resize_taps(int64_t in, int64_t out, float scale, const ResizeParams&
   };
   for (int64_t o = 0; o < out; ++o) {
     t.begin.push_back(static_cast<int64_t>(t.index.size()));
-    float x = original_coordinate(o, in, out, scale, p.coord);
+    float x = original_coordinate(o, in, out, scale, scale_is_ratio, p.coord);
     switch (p.mode) {
       case ResizeMode::nearest:
         add(std::clamp<int64_t>(nearest_index(x, p.nearest), 0, in - 1), 1.f);
@@ -106,9 +114,13 @@ void resize_f32__ref(const float* src, const Shape& in_shape, float* dst, const 
   const int r = static_cast<int>(in_shape.size());
   const int64_t total = shape_numel(out_shape);
   if (total == 0) return;
-  if (r == 0) { dst[0] = src[0]; return; }
+  if (in_shape == out_shape) {
+    std::copy(src, src + total, dst);
+    return;
+  }
   std::vector<ResizeTaps> taps;
-  for (int d = 0; d < r; ++d) taps.push_back(resize_taps(in_shape[d], out_shape[d], p.scales[d], p));
+  for (int d = 0; d < r; ++d)
+    taps.push_back(resize_taps(in_shape[d], out_shape[d], p.scales[d], p.scale_is_ratio[d], p));
   std::vector<int64_t> stride(r, 1);
   for (int d = r - 2; d >= 0; --d) stride[d] = stride[d + 1] * in_shape[d + 1];
   const int64_t width = out_shape[r - 1];

@@ -6,6 +6,9 @@
 //   pytorch_half_pixel:   out > 1 ? (o + 0.5) / scale - 0.5 : 0
 //   align_corners:        out > 1 ? o * (in - 1) / (out - 1) : 0
 //   asymmetric:           o / scale
+// When the scale comes from `sizes` (scale_is_ratio), scale = out / in and the coordinate is evaluated in
+// double before rounding to float, as ONNX Runtime does; half_pixel_symmetric's tail is evaluated in
+// double too. The result is then rounded to float.
 // and the mode picks taps for coordinate x:
 //   nearest: one tap, index = nearest_mode(x) clamped to [0, in-1]
 //            (round_prefer_floor / round_prefer_ceil round halves down / up; floor; ceil)
@@ -31,7 +34,8 @@ struct ResizeParams {
   ResizeNearest nearest = ResizeNearest::round_prefer_floor;
   float cubic_a = -0.75f;
   bool exclude_outside = false;
-  std::vector<float> scales;  // one per axis
+  std::vector<float> scales;          // one per axis
+  std::vector<bool> scale_is_ratio;   // per axis: the scale is out / in from sizes (stretch policy)
 };
 
 // Taps of one axis: output index o uses (index[t], weight[t]) for t in [begin[o], begin[o + 1]).
@@ -41,8 +45,9 @@ struct ResizeTaps {
   std::vector<float> weight;
 };
 
-ResizeTaps resize_taps(int64_t in, int64_t out, float scale, const ResizeParams& p);
+ResizeTaps resize_taps(int64_t in, int64_t out, float scale, bool scale_is_ratio, const ResizeParams& p);
 
+// An output of the input's shape is a copy of the input (as in ONNX Runtime, whatever the mode).
 void resize_f32__ref(const float* src, const Shape& in_shape, float* dst, const Shape& out_shape,
                      const ResizeParams& p, int threads);
 
