@@ -147,6 +147,8 @@ struct Lowering {
       if (kReduceAttrAxes.count(op) && opset < 18) reduce_axes_to_attr(n);
       else if (op == "Split") split_num_outputs(n);
       else if (op == "Pad" && opset < 18 && !n.input(3).empty()) fail_export(n, opset, "Pad axes need opset 18");
+      else if (op == "Resize" && n.attr_s("coordinate_transformation_mode", "") == "tf_half_pixel_for_nn")
+        fail_export(n, opset, "coordinate_transformation_mode 'tf_half_pixel_for_nn' exists only in opset 11");
       else if ((op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") && n.attr_i("qforge.coerce_2d", 0)) {
         softmax_coerce_2d(std::move(n));
         return;

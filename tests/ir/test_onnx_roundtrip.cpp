@@ -231,6 +231,18 @@ TEST(OnnxRoundTrip, SplitNumOutputsBelowOpset18) {
   EXPECT_EQ(p.graph().node(0).attribute(0).name(), "num_outputs");
 }
 
+TEST(OnnxRoundTrip, Opset11OnlyFormsAreRefusedClearly) {
+  auto m = make_model(11);
+  auto* g = m.mutable_graph();
+  add_input(g, "x", TP::FLOAT, {1, 1, 2, 2});
+  add_f32_init(g, "scales", {4}, {1, 1, 2, 2});
+  attr_s(add_node(g, "Resize", {"x", "", "scales"}, {"y"}, "rs"), "coordinate_transformation_mode", "tf_half_pixel_for_nn");
+  g->add_output()->set_name("y");
+  ir::Model a = parse(m);
+  EXPECT_EQ(input_error([&] { ir::serialize_onnx(a); }),
+            "cannot export node 'rs' (Resize) at opset 13: coordinate_transformation_mode 'tf_half_pixel_for_nn' exists only in opset 11");
+}
+
 TEST(OnnxRoundTrip, SaveRefusesToOverwriteTheInput) {
   TempDir dir;
   ir::Model a = parse(rich_model(13));

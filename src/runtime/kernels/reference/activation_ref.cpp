@@ -13,9 +13,12 @@ namespace {
 
 template <class T, class Op>
 void map(const Tensor& x, Tensor& y, int threads, Op op) {
-  const T* __restrict src = x.data<T>();
-  T* __restrict dst = y.data<T>();
+  const T* src_all = x.data<T>();
+  T* dst_all = y.data<T>();
   parallel_chunks(x.numel(), threads, [&](int64_t i0, int64_t i1) {
+    // Local restrict pointers: a 1-byte store must not be assumed to alias the lambda's captures.
+    const T* __restrict src = src_all;
+    T* __restrict dst = dst_all;
     for (int64_t i = i0; i < i1; ++i) dst[i] = op(src[i]);
   });
 }

@@ -74,9 +74,11 @@ void cast_ref(const Tensor& x, Tensor& y, int threads) {
     using From = typename decltype(from_tag)::type;
     ok = visit_castable_dtype(y.dtype(), [&](auto to_tag) {
       using To = typename decltype(to_tag)::type;
-      const From* src = x.data<From>();
-      To* dst = y.data<To>();
+      const From* src_all = x.data<From>();
+      To* dst_all = y.data<To>();
       parallel_chunks(n, threads, [&](int64_t i0, int64_t i1) {
+        const From* __restrict src = src_all;
+        To* __restrict dst = dst_all;
         for (int64_t i = i0; i < i1; ++i) dst[i] = convert<To>(src[i]);
       });
     });

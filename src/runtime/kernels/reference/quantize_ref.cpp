@@ -45,12 +45,14 @@ template <class Q>
 void quantize_rows(const float* x, Q* y, const float* scale, const int32_t* zp, const QuantLayout& l,
                    int32_t qmin, int32_t qmax, int threads) {
   for_each_quant_row(l, scale, zp, threads, [&](int64_t off, const float* s, const int32_t* z, int64_t step, int64_t n) {
+    const float* __restrict xr = x + off;
+    Q* __restrict yr = y + off;  // a 1-byte store must not be assumed to alias the captures
     if (step == 0) {
       const float sv = s[0];
       const int32_t zv = z[0];
-      for (int64_t i = 0; i < n; ++i) y[off + i] = static_cast<Q>(quantize_value(x[off + i], sv, zv, qmin, qmax));
+      for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<Q>(quantize_value(xr[i], sv, zv, qmin, qmax));
     } else {
-      for (int64_t i = 0; i < n; ++i) y[off + i] = static_cast<Q>(quantize_value(x[off + i], s[i], z[i], qmin, qmax));
+      for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<Q>(quantize_value(xr[i], s[i], z[i], qmin, qmax));
     }
   });
 }
@@ -58,13 +60,14 @@ void quantize_rows(const float* x, Q* y, const float* scale, const int32_t* zp, 
 template <class Q>
 void dequantize_rows(const Q* x, float* y, const float* scale, const int32_t* zp, const QuantLayout& l, int threads) {
   for_each_quant_row(l, scale, zp, threads, [&](int64_t off, const float* s, const int32_t* z, int64_t step, int64_t n) {
+    const Q* __restrict xr = x + off;
+    float* __restrict yr = y + off;
     if (step == 0) {
       const float sv = s[0];
       const int64_t zv = z[0];
-      for (int64_t i = 0; i < n; ++i) y[off + i] = static_cast<float>(static_cast<int64_t>(x[off + i]) - zv) * sv;
+      for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<float>(static_cast<int64_t>(xr[i]) - zv) * sv;
     } else {
-      for (int64_t i = 0; i < n; ++i)
-        y[off + i] = static_cast<float>(static_cast<int64_t>(x[off + i]) - static_cast<int64_t>(z[i])) * s[i];
+      for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<float>(static_cast<int64_t>(xr[i]) - static_cast<int64_t>(z[i])) * s[i];
     }
   });
 }

@@ -132,10 +132,11 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
     }
   }
   if (log) {
-    const float shift = mx + std::log(sum);
-    const __m256 vs = _mm256_set1_ps(shift);
-    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
-    for (int64_t k = i; k < n; ++k) y[k] = x[k] - shift;
+    // (x - max) - log(sum): folding max + log(sum) into one constant would round it at max's scale.
+    const float lse = std::log(sum);
+    const __m256 vl = _mm256_set1_ps(lse);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m), vl));
+    for (int64_t k = i; k < n; ++k) y[k] = (x[k] - mx) - lse;
   } else {
     const float inv = 1.0f / sum;
     const __m256 s = _mm256_set1_ps(inv);
