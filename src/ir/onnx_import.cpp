@@ -1,6 +1,6 @@
 // ONNX ModelProto → ir::Model. The bytes are untrusted: protobuf parsing is bounded (2 GiB, default
 // recursion limit), subgraph nesting is bounded, every tensor is validated before allocation
-// (onnx_tensor.cpp), and each opset variant is mapped onto the canonical IR (onnx_canonicalize below).
+// (onnx_tensor.cpp), and each opset variant is mapped onto the canonical IR (struct Canon below).
 #include <sys/stat.h>
 
 #include <climits>

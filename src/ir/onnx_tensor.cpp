@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstring>
 #include <filesystem>
+#include <new>
 
 #include <onnx/onnx_pb.h>  // defines ONNX_API, then includes onnx-ml.pb.h (ONNX_ML=1)
 
@@ -243,7 +244,12 @@ Tensor tensor_from_proto(const onnx::TensorProto& p, TensorReadCtx& ctx, const s
     if (have != want) w.fail("{} has {} values, dims {} need {}", field, have, shape_str(shape), want);
   }
   size_t need = reserve_bytes(dt, n, shape, ctx, w);
-  Tensor t(dt, shape);
+  Tensor t;
+  try {
+    t = Tensor(dt, shape);
+  } catch (const std::bad_alloc&) {
+    w.fail("out of memory allocating {} bytes", need);
+  }
   if (external) read_external(p, t.raw(), need, ctx, w);
   else if (p.has_raw_data()) { if (need) std::memcpy(t.raw(), p.raw_data().data(), need); }
   else if (typed) copy_typed(p, t, w);

@@ -102,7 +102,8 @@ inline std::vector<runtime::TypeShape> infer_op(const std::string& op_type, std:
   n.op_type = op_type;
   n.domain = domain;
   n.attrs = attrs;
-  for (size_t k = 0; k < inputs.size(); ++k) n.inputs.push_back(inputs[k].dtype == DType::undefined ? "" : "in" + std::to_string(k));
+  for (size_t k = 0; k < inputs.size(); ++k)
+    n.inputs.push_back(inputs[k].dtype == DType::undefined ? "" : "in" + std::to_string(k));
   n.outputs = {"out0"};
   const runtime::OpDef* op = runtime::find_op(domain, op_type);
   QF_CHECK(op != nullptr, "op not registered: " + op_type);
@@ -111,7 +112,9 @@ inline std::vector<runtime::TypeShape> infer_op(const std::string& op_type, std:
   return op->infer(c);
 }
 
-inline runtime::TypeShape ts(DType t, std::vector<ir::Dim> dims) { return runtime::TypeShape{t, true, std::move(dims)}; }
+inline runtime::TypeShape ts(DType t, std::vector<ir::Dim> dims) {
+  return runtime::TypeShape{t, true, std::move(dims)};
+}
 inline ir::Dim dk(int64_t v) { return ir::Dim::known(v); }
 inline ir::Dim dsym(const std::string& s) { return ir::Dim::symbol(s); }
 
@@ -137,7 +140,9 @@ inline std::vector<float> ramp_values(int64_t n, float lo, float hi, uint32_t se
   return v;
 }
 
-inline Tensor f32_tensor(const Shape& shape, const std::vector<float>& v) { return Tensor::from_vector(DType::f32, shape, v); }
+inline Tensor f32_tensor(const Shape& shape, const std::vector<float>& v) {
+  return Tensor::from_vector(DType::f32, shape, v);
+}
 inline Tensor rand_f32(const Shape& shape, float lo = -3, float hi = 3, uint32_t seed = 1) {
   return f32_tensor(shape, ramp_values(shape_numel(shape), lo, hi, seed));
 }

@@ -17,10 +17,17 @@ struct BroadcastCase {
 };
 
 const std::vector<BroadcastCase> kBroadcastCases = {
-    {{2, 3, 4}, {3, 1}, {2, 3, 4}},   {{1}, {2, 3}, {2, 3}},         {{2, 1, 4}, {3, 1}, {2, 3, 4}},
-    {{2, 3, 4}, {2, 3, 4}, {2, 3, 4}}, {{}, {7}, {7}},                {{17}, {}, {17}},
-    {{1, 33}, {129, 1}, {129, 33}},    {{3, 1, 5, 1}, {1, 4, 1, 6}, {3, 4, 5, 6}},
-    {{1}, {1}, {1}},                   {{7, 1}, {1, 1}, {7, 1}},      {{0, 3}, {1, 3}, {0, 3}},
+    {{2, 3, 4}, {3, 1}, {2, 3, 4}},
+    {{1}, {2, 3}, {2, 3}},
+    {{2, 1, 4}, {3, 1}, {2, 3, 4}},
+    {{2, 3, 4}, {2, 3, 4}, {2, 3, 4}},
+    {{}, {7}, {7}},
+    {{17}, {}, {17}},
+    {{1, 33}, {129, 1}, {129, 33}},
+    {{3, 1, 5, 1}, {1, 4, 1, 6}, {3, 4, 5, 6}},
+    {{1}, {1}, {1}},
+    {{7, 1}, {1, 1}, {7, 1}},
+    {{0, 3}, {1, 3}, {0, 3}},
 };
 
 template <class Op>
@@ -65,11 +72,13 @@ TEST(OpsElementwise, ArithmeticMultiThreadedMatchesNaive) {
   expect_near_all(y, naive_binary(a, b, out, [](float x, float z) { return x * z; }), 0, 0);
   const Shape sc{3, 5, 7, 1, 129}, sd{5, 1, 33, 1}, out2{3, 5, 7, 33, 129};
   const Tensor c = rand_f32(sc, -2, 2, 5), d = rand_f32(sd, -2, 2, 6);
-  expect_near_all(run_op1("Sub", {c, d}, {}, "", 3), naive_binary(c, d, out2, [](float x, float z) { return x - z; }), 0, 0);
+  expect_near_all(run_op1("Sub", {c, d}, {}, "", 3), naive_binary(c, d, out2, [](float x, float z) { return x - z; }),
+                  0, 0);
 }
 
 TEST(OpsElementwise, IntegerArithmetic) {
-  const Tensor a = Tensor::from_vector<int32_t>(DType::s32, {6}, {7, -7, 7, -7, std::numeric_limits<int32_t>::min(), 5});
+  const Tensor a =
+      Tensor::from_vector<int32_t>(DType::s32, {6}, {7, -7, 7, -7, std::numeric_limits<int32_t>::min(), 5});
   const Tensor b = Tensor::from_vector<int32_t>(DType::s32, {6}, {2, 2, -2, -2, -1, 5});
   // Integer Div truncates toward zero (C semantics, ONNX reference); INT_MIN / -1 wraps.
   const Tensor q = run_op1("Div", {a, b});
@@ -114,7 +123,8 @@ TEST(OpsElementwise, VariadicMinMaxSumMean) {
   EXPECT_EQ(run_op1("Max", {a, b, c}).to_f32_vector(), (std::vector<float>{2, 4, 8, 5, 5, 8}));
   EXPECT_EQ(run_op1("Min", {a, b, c}).to_f32_vector(), (std::vector<float>{0, 1, 1, 0, 2, 2}));
   EXPECT_EQ(run_op1("Sum", {a, b, c}).to_f32_vector(), (std::vector<float>{3, 7, 11, 7, 11, 15}));
-  EXPECT_EQ(run_op1("Mean", {a, b, c}).to_f32_vector(), (std::vector<float>{1, 7 / 3.0f, 11 / 3.0f, 7 / 3.0f, 11 / 3.0f, 5}));
+  EXPECT_EQ(run_op1("Mean", {a, b, c}).to_f32_vector(),
+            (std::vector<float>{1, 7 / 3.0f, 11 / 3.0f, 7 / 3.0f, 11 / 3.0f, 5}));
   EXPECT_EQ(run_op1("Max", {a}).to_f32_vector(), (std::vector<float>{1, 5}));
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const Tensor m = run_op1("Max", {f32_tensor({2}, {nan, 1}), f32_tensor({2}, {1, nan})});
@@ -262,7 +272,7 @@ TEST(OpsElementwise, Cast) {
   EXPECT_THROW(run_op1("Cast", {x}, {attr_i("to", 8)}), InputError);   // string
   EXPECT_THROW(run_op1("Cast", {x}, {attr_i("to", 17)}), InputError);  // float8
   EXPECT_THROW(run_op1("Cast", {x}, {attr_i("to", 999)}), InputError);
-  EXPECT_THROW(run_op1("Cast", {x}), InputError);  // 'to' missing
+  EXPECT_THROW(run_op1("Cast", {x}), InputError);                        // 'to' missing
   EXPECT_THROW(run_op1("Cast", {x}, {attr_f("to", 1.0f)}), InputError);  // wrong attribute kind
 }
 

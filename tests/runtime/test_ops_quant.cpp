@@ -25,9 +25,11 @@ TEST(OpsQuant, QuantizeRoundsHalfToEven) {
 TEST(OpsQuant, QuantizeSaturates) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   const Tensor x = f32_tensor({7}, {-1000, -129, -128.4f, 127.4f, 128, 1e30f, inf});
-  const Tensor s8 = run_op1("QuantizeLinear", {x, f32_tensor({}, {1}), Tensor::from_vector<int8_t>(DType::s8, {}, {0})});
+  const Tensor s8 =
+      run_op1("QuantizeLinear", {x, f32_tensor({}, {1}), Tensor::from_vector<int8_t>(DType::s8, {}, {0})});
   EXPECT_EQ(s8.to_i64_vector(), (std::vector<int64_t>{-128, -128, -128, 127, 127, 127, 127}));
-  const Tensor u8 = run_op1("QuantizeLinear", {x, f32_tensor({}, {2}), Tensor::from_vector<uint8_t>(DType::u8, {}, {128})});
+  const Tensor u8 =
+      run_op1("QuantizeLinear", {x, f32_tensor({}, {2}), Tensor::from_vector<uint8_t>(DType::u8, {}, {128})});
   // x/2 + 128: -500+128 → 0, -64.5 → -64 (even) +128 = 64, -64.2 → 64, 63.7 → 192, 64 → 192, big → 255.
   EXPECT_EQ(u8.to_i64_vector(), (std::vector<int64_t>{0, 64, 64, 192, 192, 255, 255}));
   // NaN goes to the lowest value of the range, as in ONNX Runtime.
@@ -40,10 +42,12 @@ TEST(OpsQuant, QuantizeWorkedExampleU8) {
   // Range [-0.9, 5.0] onto u8: scale = 5.9 / 255, zero_point = round(0.9 / scale) = 39.
   const float scale = 5.9f / 255.0f;
   const Tensor x = f32_tensor({5}, {0.3f, -0.9f, 5.0f, 0.0f, 6.0f});
-  const Tensor q = run_op1("QuantizeLinear", {x, f32_tensor({}, {scale}), Tensor::from_vector<uint8_t>(DType::u8, {}, {39})});
+  const Tensor q =
+      run_op1("QuantizeLinear", {x, f32_tensor({}, {scale}), Tensor::from_vector<uint8_t>(DType::u8, {}, {39})});
   // 0.3 / 0.0231373 = 12.97 → 13 + 39 = 52; -0.9 → -38.9 → -39 + 39 = 0; 5.0 → 216.1 → 216 + 39 = 255.
   EXPECT_EQ(q.to_i64_vector(), (std::vector<int64_t>{52, 0, 255, 39, 255}));
-  const Tensor y = run_op1("DequantizeLinear", {q, f32_tensor({}, {scale}), Tensor::from_vector<uint8_t>(DType::u8, {}, {39})});
+  const Tensor y =
+      run_op1("DequantizeLinear", {q, f32_tensor({}, {scale}), Tensor::from_vector<uint8_t>(DType::u8, {}, {39})});
   expect_near_all(y, {13 * scale, -39 * scale, 216 * scale, 0, 216 * scale}, 0, 0);
 }
 
@@ -51,7 +55,8 @@ TEST(OpsQuant, QuantizeDividesLikeOnnxRuntime) {
   // x / scale in float32, not x * (1 / scale): with scale 0.1f, 1.55f / 0.1f = 15.499999 → 15,
   // whereas 1.55f * (1 / 0.1f) = 15.5 → 16. ONNX Runtime 1.32 gives {15, 23, -49, 5, -128}.
   const Tensor x = f32_tensor({5}, {1.55f, 2.35f, -4.95f, 0.5f, std::numeric_limits<float>::quiet_NaN()});
-  const Tensor q = run_op1("QuantizeLinear", {x, f32_tensor({}, {0.1f}), Tensor::from_vector<int8_t>(DType::s8, {}, {0})});
+  const Tensor q =
+      run_op1("QuantizeLinear", {x, f32_tensor({}, {0.1f}), Tensor::from_vector<int8_t>(DType::s8, {}, {0})});
   EXPECT_EQ(q.to_i64_vector(), (std::vector<int64_t>{15, 23, -49, 5, -128}));
 }
 
@@ -61,7 +66,8 @@ TEST(OpsQuant, PerAxis) {
   const Tensor s = f32_tensor({3}, {1, 0.5f, 2});
   const Tensor z = Tensor::from_vector<int8_t>(DType::s8, {3}, {0, 10, -5});
   const Tensor q = run_op1("QuantizeLinear", {x, s, z});
-  // channel 0: 1,-1 / 3,4.5→4 (even); channel 1: 2+10,-2+10 / 6+10,9+10; channel 2: 0.5→0-5, -0.5→0-5 / 1.5→2-5, 2.25→2-5
+  // channel 0: 1,-1 / 3,4.5→4 (even); channel 1: 2+10,-2+10 / 6+10,9+10; channel 2: 0.5→0-5, -0.5→0-5
+  // / 1.5→2-5, 2.25→2-5
   EXPECT_EQ(q.to_i64_vector(), (std::vector<int64_t>{1, -1, 12, 8, -5, -5, 3, 4, 16, 19, -3, -3}));
   const Tensor y = run_op1("DequantizeLinear", {q, s, z});
   expect_near_all(y, {1, -1, 1, -1, 0, 0, 3, 4, 3, 4.5f, 4, 4}, 0, 0);
@@ -123,9 +129,11 @@ TEST(OpsQuant, Blocked) {
 
 TEST(OpsQuant, SixteenAndFourBit) {
   const Tensor x = f32_tensor({5}, {-70000, -1.5f, 0.5f, 2.5f, 70000});
-  const Tensor s16 = run_op1("QuantizeLinear", {x, f32_tensor({}, {1}), Tensor::from_vector<int16_t>(DType::s16, {}, {0})});
+  const Tensor s16 =
+      run_op1("QuantizeLinear", {x, f32_tensor({}, {1}), Tensor::from_vector<int16_t>(DType::s16, {}, {0})});
   EXPECT_EQ(s16.to_i64_vector(), (std::vector<int64_t>{-32768, -2, 0, 2, 32767}));
-  const Tensor u16 = run_op1("QuantizeLinear", {x, f32_tensor({}, {1}), Tensor::from_vector<uint16_t>(DType::u16, {}, {100})});
+  const Tensor u16 =
+      run_op1("QuantizeLinear", {x, f32_tensor({}, {1}), Tensor::from_vector<uint16_t>(DType::u16, {}, {100})});
   EXPECT_EQ(u16.to_i64_vector(), (std::vector<int64_t>{0, 98, 100, 102, 65535}));
   // output_dtype (opset 21) selects the type without a zero point.
   const Tensor o = run_op1("QuantizeLinear", {x, f32_tensor({}, {1})}, {attr_i("output_dtype", 5)});
@@ -155,11 +163,13 @@ TEST(OpsQuant, SixteenAndFourBit) {
 TEST(OpsQuant, DequantizeTypes) {
   const Tensor s8 = Tensor::from_vector<int8_t>(DType::s8, {4}, {-128, -1, 0, 127});
   expect_near_all(run_op1("DequantizeLinear", {s8, f32_tensor({}, {0.5f})}), {-64, -0.5f, 0, 63.5f}, 0, 0);
-  expect_near_all(run_op1("DequantizeLinear", {s8, f32_tensor({}, {0.5f}), Tensor::from_vector<int8_t>(DType::s8, {}, {-1})}),
-                  {-63.5f, 0, 0.5f, 64}, 0, 0);
+  expect_near_all(
+      run_op1("DequantizeLinear", {s8, f32_tensor({}, {0.5f}), Tensor::from_vector<int8_t>(DType::s8, {}, {-1})}),
+      {-63.5f, 0, 0.5f, 64}, 0, 0);
   // s32 (biases): zero point 0.
   const Tensor b = Tensor::from_vector<int32_t>(DType::s32, {3}, {-1000000, 0, 123456});
-  expect_near_all(run_op1("DequantizeLinear", {b, f32_tensor({}, {0.001f})}), {-1000000 * 0.001f, 0, 123456 * 0.001f}, 0, 0);
+  expect_near_all(run_op1("DequantizeLinear", {b, f32_tensor({}, {0.001f})}), {-1000000 * 0.001f, 0, 123456 * 0.001f},
+                  0, 0);
   // zero_point dtype must match x.
   EXPECT_THROW(run_op1("DequantizeLinear", {s8, f32_tensor({}, {1}), Tensor::from_vector<uint8_t>(DType::u8, {}, {0})}),
                InputError);
@@ -178,7 +188,8 @@ TEST(OpsQuant, InferenceSymbolic) {
   EXPECT_EQ(r[0].dims, (std::vector<ir::Dim>{dsym("N"), dk(3)}));
   r = infer_op("QuantizeLinear", {ts(DType::f32, {dsym("N"), dk(3)}), ts(DType::f32, {dk(3)})});
   EXPECT_EQ(r[0].dtype, DType::u8);
-  r = infer_op("DequantizeLinear", {ts(DType::u8, {dsym("N"), dk(3)}), ts(DType::f32, {dk(3)}), ts(DType::u8, {dk(3)})});
+  r = infer_op("DequantizeLinear",
+               {ts(DType::u8, {dsym("N"), dk(3)}), ts(DType::f32, {dk(3)}), ts(DType::u8, {dk(3)})});
   EXPECT_EQ(r[0].dtype, DType::f32);
   EXPECT_EQ(r[0].dims, (std::vector<ir::Dim>{dsym("N"), dk(3)}));
   // Known shapes are checked statically.

@@ -167,6 +167,17 @@ TEST(OpsResize, KeepAspectRatioPolicy) {
              {1, 1, 2, 2}, pick2d(src, 4, {0, 2}, {0, 2}));
 }
 
+TEST(OpsResize, MatchesOnnxRuntimeOnTiesAndSameShape) {
+  Tensor x = f32({1, 7}, {0, 1, 2, 3, 4, 5, 6});
+  // sizes 7 -> 4: scale is exactly 4/7, so o = 2 maps to 3.5 and round_prefer_ceil picks 4
+  // (ONNX Runtime 1.32 gives 0, 2, 4, 5; float arithmetic would give 3.4999998 -> 3).
+  expect_f32(resize_sizes(x, ints({1, 4}), {attr_s("coordinate_transformation_mode", "asymmetric"),
+                                            attr_s("nearest_mode", "round_prefer_ceil")}),
+             {1, 4}, {0, 2, 4, 5});
+  // scale 1.1 on 7 gives 7 outputs: ONNX Runtime copies the input when the shape is unchanged.
+  expect_f32(resize(x, scales({1, 1.1f}), {attr_s("mode", "linear")}), {1, 7}, {0, 1, 2, 3, 4, 5, 6});
+}
+
 TEST(OpsResize, RefusesUnsupportedAndInvalid) {
   Tensor x = f32({1, 1, 2, 2}, k2x2);
   EXPECT_THROW(resize(x, scales({1, 1, 2, 2}), {attr_s("coordinate_transformation_mode", "tf_crop_and_resize")}), InputError);

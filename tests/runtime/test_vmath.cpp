@@ -19,8 +19,8 @@ std::vector<float> sweep() {
   std::vector<float> v;
   for (float x = -30.0f; x <= 30.0f; x += 0.0137f) v.push_back(x);
   for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-7f, -1e-7f, 0.0624f, 0.0626f, -0.0625f, 88.0f, -88.0f, 100.0f,
-                  -100.0f, 1e30f, -1e30f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
-                  std::numeric_limits<float>::quiet_NaN()})
+                  -100.0f, 1e30f, -1e30f, std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()})
     v.push_back(x);
   return v;  // odd length: exercises the tail
 }
@@ -40,7 +40,8 @@ double ref_value(ActivationKind k, double x) {
 TEST(Vmath, ActivationsWithinBounds) {
   if (!cpu_features().avx2 || !cpu_features().fma) GTEST_SKIP() << "no AVX2+FMA";
   const std::vector<float> x = sweep();
-  for (ActivationKind k : {ActivationKind::sigmoid, ActivationKind::tanh, ActivationKind::gelu, ActivationKind::gelu_tanh}) {
+  for (ActivationKind k :
+       {ActivationKind::sigmoid, ActivationKind::tanh, ActivationKind::gelu, ActivationKind::gelu_tanh}) {
     SCOPED_TRACE(static_cast<int>(k));
     ASSERT_TRUE(activation_f32_has_avx2(k));
     std::vector<float> y(x.size());
@@ -57,7 +58,8 @@ TEST(Vmath, ActivationsWithinBounds) {
         continue;
       }
       const double bound = k == ActivationKind::gelu ? 2e-7 * std::fabs(x[i]) + 1e-37 : 2e-7 + 1e-6 * std::fabs(want);
-      if (!(std::fabs(y[i] - want) <= bound)) ++bad, ADD_FAILURE() << "x " << x[i] << ": got " << y[i] << ", want " << want;
+      if (!(std::fabs(y[i] - want) <= bound))
+        ++bad, ADD_FAILURE() << "x " << x[i] << ": got " << y[i] << ", want " << want;
     }
   }
 }

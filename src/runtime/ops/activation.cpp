@@ -59,7 +59,8 @@ void compute_activation(KernelCtx& k) {
   if (x.dtype() == DType::f32 && active_isa() >= Isa::avx2 && activation_f32_has_avx2(kind)) {
     const float* src = x.data<float>();
     float* dst = y.data<float>();
-    parallel_chunks(x.numel(), k.threads, [&](int64_t b, int64_t e) { activation_f32__avx2(kind, src + b, dst + b, e - b); });
+    parallel_chunks(x.numel(), k.threads,
+                    [&](int64_t b, int64_t e) { activation_f32__avx2(kind, src + b, dst + b, e - b); });
     return;
   }
   activation_ref(kind, params_of(K, k.node), x, y, k.threads);

@@ -52,9 +52,7 @@ std::vector<TypeShape> infer_where(const InferCtx& c) {
   return broadcast_of_inputs(c, {0, 1, 2}, t);
 }
 
-void compute_where(KernelCtx& k) {
-  where_ref(k.inputs[0], k.inputs[1], k.inputs[2], k.outputs[0], k.threads);
-}
+void compute_where(KernelCtx& k) { where_ref(k.inputs[0], k.inputs[1], k.inputs[2], k.outputs[0], k.threads); }
 
 }  // namespace
 
@@ -63,8 +61,8 @@ void register_ops_compare(std::vector<OpDef>& ops) {
   ops.push_back({"Less", "", infer_compare<CompareOp::less>, compute_compare<CompareOp::less>});
   ops.push_back({"LessOrEqual", "", infer_compare<CompareOp::less_equal>, compute_compare<CompareOp::less_equal>});
   ops.push_back({"Greater", "", infer_compare<CompareOp::greater>, compute_compare<CompareOp::greater>});
-  ops.push_back({"GreaterOrEqual", "", infer_compare<CompareOp::greater_equal>,
-                 compute_compare<CompareOp::greater_equal>});
+  ops.push_back(
+      {"GreaterOrEqual", "", infer_compare<CompareOp::greater_equal>, compute_compare<CompareOp::greater_equal>});
   ops.push_back({"And", "", infer_logical, compute_logical<LogicalOp::and_>});
   ops.push_back({"Or", "", infer_logical, compute_logical<LogicalOp::or_>});
   ops.push_back({"Xor", "", infer_logical, compute_logical<LogicalOp::xor_>});

@@ -46,7 +46,8 @@ std::vector<TypeShape> infer_variadic(const InferCtx& c) {
   if (c.num_inputs() < 1) fail_node(c.node, "expects at least one input");
   std::vector<size_t> all;
   for (size_t i = 0; i < c.num_inputs(); ++i) {
-    require_dtype(c, i, "data", [](DType d) { return kMean ? dtype_is_float(d) && binary_supports(d) : binary_supports(d); });
+    require_dtype(c, i, "data",
+                  [](DType d) { return kMean ? dtype_is_float(d) && binary_supports(d) : binary_supports(d); });
     require_same_dtype(c, 0, i);
     all.push_back(i);
   }
@@ -68,8 +69,10 @@ void compute_variadic(KernelCtx& k) {
   if constexpr (kMean) {
     const Tensor sum = y.clone();
     Tensor n(y.dtype(), {});
-    if (y.dtype() == DType::f32) n.data<float>()[0] = static_cast<float>(k.inputs.size());
-    else n.data<double>()[0] = static_cast<double>(k.inputs.size());
+    if (y.dtype() == DType::f32)
+      n.data<float>()[0] = static_cast<float>(k.inputs.size());
+    else
+      n.data<double>()[0] = static_cast<double>(k.inputs.size());
     binary_ref(BinaryOp::div, sum, n, y, k.threads);
   }
 }

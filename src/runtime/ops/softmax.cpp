@@ -28,9 +28,12 @@ void compute_softmax(KernelCtx& k) {
   const int axis = softmax_axis(k.node, x.rank());
   int64_t outer = 1, n = 1, inner = 1;
   for (int d = 0; d < x.rank(); ++d) {
-    if (d < axis) outer *= x.dim(d);
-    else if (d == axis || coerce_2d(k.node)) n *= x.dim(d);
-    else inner *= x.dim(d);
+    if (d < axis)
+      outer *= x.dim(d);
+    else if (d == axis || coerce_2d(k.node))
+      n *= x.dim(d);
+    else
+      inner *= x.dim(d);
   }
   if (inner == 1 && active_isa() >= Isa::avx2) {
     softmax_rows_f32__avx2(x.data<float>(), k.outputs[0].data<float>(), outer, n, kLog, k.threads);

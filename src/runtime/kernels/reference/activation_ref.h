@@ -14,8 +14,21 @@
 namespace qforge::runtime {
 
 enum class ActivationKind {
-  relu, leaky_relu, sigmoid, tanh, hard_sigmoid, hard_swish, gelu, gelu_tanh,
-  elu, selu, celu, softplus, softsign, thresholded_relu, mish
+  relu,
+  leaky_relu,
+  sigmoid,
+  tanh,
+  hard_sigmoid,
+  hard_swish,
+  gelu,
+  gelu_tanh,
+  elu,
+  selu,
+  celu,
+  softplus,
+  softsign,
+  thresholded_relu,
+  mish
 };
 
 struct ActivationParams {

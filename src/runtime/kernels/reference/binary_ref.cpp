@@ -41,26 +41,26 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& y, int 
   constexpr bool kFloat = std::is_floating_point_v<T>;
   switch (op) {
     case BinaryOp::add:
-      if constexpr (kFloat) binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return u + v; });
-      else binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return wrap_add(u, v); });
+      if constexpr (kFloat)
+        binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return u + v; });
+      else
+        binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return wrap_add(u, v); });
       return;
     case BinaryOp::sub:
-      if constexpr (kFloat) binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return u - v; });
-      else binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return wrap_sub(u, v); });
+      if constexpr (kFloat)
+        binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return u - v; });
+      else
+        binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return wrap_sub(u, v); });
       return;
     case BinaryOp::mul:
-      if constexpr (kFloat) binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return u * v; });
-      else binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return wrap_mul(u, v); });
+      if constexpr (kFloat)
+        binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return u * v; });
+      else
+        binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return wrap_mul(u, v); });
       return;
-    case BinaryOp::div:
-      binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return div_value(u, v); });
-      return;
-    case BinaryOp::min:
-      binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return min_value(u, v); });
-      return;
-    case BinaryOp::max:
-      binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return max_value(u, v); });
-      return;
+    case BinaryOp::div: binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return div_value(u, v); }); return;
+    case BinaryOp::min: binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return min_value(u, v); }); return;
+    case BinaryOp::max: binary_broadcast<T, T, T>(a, b, y, threads, [](T u, T v) { return max_value(u, v); }); return;
   }
 }
 

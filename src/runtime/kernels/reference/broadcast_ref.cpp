@@ -25,8 +25,7 @@ BroadcastPlan make_broadcast_plan(const Shape& out, const std::vector<const Shap
   for (int d = rank - 1; d >= 0; --d) {
     if (out[d] == 1) continue;
     bool merge = !p.dims.empty();
-    for (size_t k = 0; merge && k < ins.size(); ++k)
-      merge = full[k][d] == p.strides[k].front() * p.dims.front();
+    for (size_t k = 0; merge && k < ins.size(); ++k) merge = full[k][d] == p.strides[k].front() * p.dims.front();
     if (merge) {
       p.dims.front() *= out[d];
       continue;

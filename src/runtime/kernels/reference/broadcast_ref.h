@@ -18,7 +18,7 @@ inline constexpr int kBroadcastMaxInputs = 3;
 
 struct BroadcastPlan {
   int num_inputs = 0;
-  std::vector<int64_t> dims;  // collapsed output dims, at least one
+  std::vector<int64_t> dims;                                      // collapsed output dims, at least one
   std::array<std::vector<int64_t>, kBroadcastMaxInputs> strides;  // element strides, 0 = broadcast
   int64_t numel = 0;
 };

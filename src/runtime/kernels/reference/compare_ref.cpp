@@ -14,7 +14,9 @@ void compare_typed(CompareOp op, const Tensor& a, const Tensor& b, Tensor& y, in
     case CompareOp::less: binary_broadcast<T, T, B>(a, b, y, threads, [](T u, T v) { return B(u < v); }); return;
     case CompareOp::less_equal: binary_broadcast<T, T, B>(a, b, y, threads, [](T u, T v) { return B(u <= v); }); return;
     case CompareOp::greater: binary_broadcast<T, T, B>(a, b, y, threads, [](T u, T v) { return B(u > v); }); return;
-    case CompareOp::greater_equal: binary_broadcast<T, T, B>(a, b, y, threads, [](T u, T v) { return B(u >= v); }); return;
+    case CompareOp::greater_equal:
+      binary_broadcast<T, T, B>(a, b, y, threads, [](T u, T v) { return B(u >= v); });
+      return;
   }
 }
 
@@ -33,9 +35,8 @@ void compare_ref(CompareOp op, const Tensor& a, const Tensor& b, Tensor& y, int 
                                                 [](uint8_t u, uint8_t v) { return uint8_t((u != 0) == (v != 0)); });
     return;
   }
-  const bool ok = visit_real_dtype(a.dtype(), [&](auto tag) {
-    compare_typed<typename decltype(tag)::type>(op, a, b, y, threads);
-  });
+  const bool ok =
+      visit_real_dtype(a.dtype(), [&](auto tag) { compare_typed<typename decltype(tag)::type>(op, a, b, y, threads); });
   QF_CHECK(ok, "compare_ref: unsupported dtype");
 }
 
@@ -43,9 +44,15 @@ void logical_ref(LogicalOp op, const Tensor& a, const Tensor& b, Tensor& y, int 
   QF_CHECK(a.dtype() == DType::boolean && b.dtype() == DType::boolean && y.dtype() == DType::boolean);
   using B = uint8_t;
   switch (op) {
-    case LogicalOp::and_: binary_broadcast<B, B, B>(a, b, y, threads, [](B u, B v) { return B(u != 0 && v != 0); }); return;
-    case LogicalOp::or_: binary_broadcast<B, B, B>(a, b, y, threads, [](B u, B v) { return B(u != 0 || v != 0); }); return;
-    case LogicalOp::xor_: binary_broadcast<B, B, B>(a, b, y, threads, [](B u, B v) { return B((u != 0) != (v != 0)); }); return;
+    case LogicalOp::and_:
+      binary_broadcast<B, B, B>(a, b, y, threads, [](B u, B v) { return B(u != 0 && v != 0); });
+      return;
+    case LogicalOp::or_:
+      binary_broadcast<B, B, B>(a, b, y, threads, [](B u, B v) { return B(u != 0 || v != 0); });
+      return;
+    case LogicalOp::xor_:
+      binary_broadcast<B, B, B>(a, b, y, threads, [](B u, B v) { return B((u != 0) != (v != 0)); });
+      return;
   }
 }
 

@@ -20,7 +20,10 @@ struct BFloat16 {
   uint16_t bits;
 };
 
-template <class T> struct TypeTag { using type = T; };
+template <class T>
+struct TypeTag {
+  using type = T;
+};
 
 // Calls fn(TypeTag<T>{}) for the real-number types f32 f64 s8 u8 s16 u16 s32 u32 s64 u64; returns
 // false (without calling) for any other dtype.
@@ -69,9 +72,25 @@ bool visit_by_size(DType t, Fn&& fn) {
 template <class T>
 using WrapUnsigned = std::conditional_t<(sizeof(T) < 4), uint32_t, std::make_unsigned_t<T>>;
 
-template <class T> inline T wrap_add(T a, T b) { using U = WrapUnsigned<T>; return static_cast<T>(static_cast<U>(a) + static_cast<U>(b)); }
-template <class T> inline T wrap_sub(T a, T b) { using U = WrapUnsigned<T>; return static_cast<T>(static_cast<U>(a) - static_cast<U>(b)); }
-template <class T> inline T wrap_mul(T a, T b) { using U = WrapUnsigned<T>; return static_cast<T>(static_cast<U>(a) * static_cast<U>(b)); }
-template <class T> inline T wrap_neg(T a) { using U = WrapUnsigned<T>; return static_cast<T>(U{0} - static_cast<U>(a)); }
+template <class T>
+inline T wrap_add(T a, T b) {
+  using U = WrapUnsigned<T>;
+  return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+}
+template <class T>
+inline T wrap_sub(T a, T b) {
+  using U = WrapUnsigned<T>;
+  return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+}
+template <class T>
+inline T wrap_mul(T a, T b) {
+  using U = WrapUnsigned<T>;
+  return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+}
+template <class T>
+inline T wrap_neg(T a) {
+  using U = WrapUnsigned<T>;
+  return static_cast<T>(U{0} - static_cast<U>(a));
+}
 
 }  // namespace qforge::runtime

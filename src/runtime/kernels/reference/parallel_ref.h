@@ -20,7 +20,7 @@ void parallel_chunks(int64_t n, int threads, Fn&& fn) {
   }
   const int64_t chunks = std::min<int64_t>(threads, n / (kParallelMinElements / 2));
   const int64_t step = ((n + chunks - 1) / chunks + 63) / 64 * 64;
-#pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
+#pragma omp parallel for num_threads(static_cast <int>(chunks)) schedule(static)
   for (int64_t c = 0; c < chunks; ++c) {
     const int64_t b = c * step, e = std::min(n, b + step);
     if (b < e) fn(b, e);

@@ -86,12 +86,13 @@ void pow_ref(const Tensor& a, const Tensor& b, Tensor& y, int threads) {
     if (int_exponent)
       binary_broadcast<T, int64_t, T>(a, e, y, threads, [](T u, int64_t v) { return ipow(u, v); });
     else
-      binary_broadcast<T, double, T>(a, e, y, threads, [](T u, double v) {
-        return saturate_to_int<T>(std::pow(static_cast<double>(u), v));
-      });
+      binary_broadcast<T, double, T>(
+          a, e, y, threads, [](T u, double v) { return saturate_to_int<T>(std::pow(static_cast<double>(u), v)); });
   };
-  if (a.dtype() == DType::s32) run(TypeTag<int32_t>{});
-  else run(TypeTag<int64_t>{});
+  if (a.dtype() == DType::s32)
+    run(TypeTag<int32_t>{});
+  else
+    run(TypeTag<int64_t>{});
 }
 
 }  // namespace qforge::runtime

@@ -33,7 +33,10 @@ void for_each_quant_row(const QuantLayout& l, const float* scale, const int32_t*
       switch (l.granularity) {
         case QuantGranularity::per_tensor: s = 0; break;
         case QuantGranularity::per_axis: s = a; break;
-        case QuantGranularity::blocked: s = (o * blocks + a / l.block) * l.inner + col; step = 1; break;
+        case QuantGranularity::blocked:
+          s = (o * blocks + a / l.block) * l.inner + col;
+          step = 1;
+          break;
       }
       fn(idx, scale + s, zp + s, step, len);
       idx += len;
@@ -41,42 +44,59 @@ void for_each_quant_row(const QuantLayout& l, const float* scale, const int32_t*
   });
 }
 
+// One row; restrict parameters (LLVM honours restrict only there) let 1-byte stores vectorise.
+// step 0: one scale / zero point for the row; step 1: one per element (blocked).
 template <class Q>
-void quantize_rows(const float* x, Q* y, const float* scale, const int32_t* zp, const QuantLayout& l,
-                   int32_t qmin, int32_t qmax, int threads) {
-  for_each_quant_row(l, scale, zp, threads, [&](int64_t off, const float* s, const int32_t* z, int64_t step, int64_t n) {
-    const float* __restrict xr = x + off;
-    Q* __restrict yr = y + off;  // a 1-byte store must not be assumed to alias the captures
-    if (step == 0) {
-      const float sv = s[0];
-      const int32_t zv = z[0];
-      for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<Q>(quantize_value(xr[i], sv, zv, qmin, qmax));
-    } else {
-      for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<Q>(quantize_value(xr[i], s[i], z[i], qmin, qmax));
-    }
-  });
+void quantize_row(const float* __restrict x, Q* __restrict y, int64_t n, const float* __restrict s,
+                  const int32_t* __restrict z, int64_t step, int32_t qmin, int32_t qmax) {
+  if (step == 0) {
+    const float sv = s[0];
+    const int32_t zv = z[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Q>(quantize_value(x[i], sv, zv, qmin, qmax));
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Q>(quantize_value(x[i], s[i], z[i], qmin, qmax));
+  }
+}
+
+template <class Q>
+void dequantize_row(const Q* __restrict x, float* __restrict y, int64_t n, const float* __restrict s,
+                    const int32_t* __restrict z, int64_t step) {
+  if (step == 0) {
+    const float sv = s[0];
+    const int64_t zv = z[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<int64_t>(x[i]) - zv) * sv;
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<int64_t>(x[i]) - z[i]) * s[i];
+  }
+}
+
+template <class Q>
+void quantize_rows(const float* x, Q* y, const float* scale, const int32_t* zp, const QuantLayout& l, int32_t qmin,
+                   int32_t qmax, int threads) {
+  for_each_quant_row(l, scale, zp, threads,
+                     [&](int64_t off, const float* s, const int32_t* z, int64_t step, int64_t n) {
+                       quantize_row(x + off, y + off, n, s, z, step, qmin, qmax);
+                     });
 }
 
 template <class Q>
 void dequantize_rows(const Q* x, float* y, const float* scale, const int32_t* zp, const QuantLayout& l, int threads) {
-  for_each_quant_row(l, scale, zp, threads, [&](int64_t off, const float* s, const int32_t* z, int64_t step, int64_t n) {
-    const Q* __restrict xr = x + off;
-    float* __restrict yr = y + off;
-    if (step == 0) {
-      const float sv = s[0];
-      const int64_t zv = z[0];
-      for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<float>(static_cast<int64_t>(xr[i]) - zv) * sv;
-    } else {
-      for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<float>(static_cast<int64_t>(xr[i]) - static_cast<int64_t>(z[i])) * s[i];
-    }
-  });
+  for_each_quant_row(l, scale, zp, threads,
+                     [&](int64_t off, const float* s, const int32_t* z, int64_t step, int64_t n) {
+                       dequantize_row(x + off, y + off, n, s, z, step);
+                     });
 }
 
 }  // namespace
 
 bool quant_dtype_supported(DType t) {
   switch (t) {
-    case DType::u8: case DType::s8: case DType::u16: case DType::s16: case DType::u4: case DType::s4: return true;
+    case DType::u8:
+    case DType::s8:
+    case DType::u16:
+    case DType::s16:
+    case DType::u4:
+    case DType::s4: return true;
     default: return false;
   }
 }
@@ -86,7 +106,9 @@ int32_t quant_min(DType t) {
     case DType::s8: return -128;
     case DType::s16: return -32768;
     case DType::s4: return -8;
-    case DType::u8: case DType::u16: case DType::u4: return 0;
+    case DType::u8:
+    case DType::u16:
+    case DType::u4: return 0;
     default: QF_CHECK(false, "quant_min: not a quantized dtype"); return 0;
   }
 }
@@ -103,8 +125,8 @@ int32_t quant_max(DType t) {
   }
 }
 
-void quantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point, Tensor& y,
-                  const QuantLayout& layout, int threads) {
+void quantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point, Tensor& y, const QuantLayout& layout,
+                  int threads) {
   QF_CHECK(x.dtype() == DType::f32 && scale.dtype() == DType::f32 && quant_dtype_supported(y.dtype()));
   QF_CHECK(x.numel() == y.numel() && x.numel() == layout.outer * layout.axis_len * layout.inner);
   const std::vector<int32_t> zp = zero_points_s32(zero_point, scale.numel());

@@ -59,8 +59,8 @@ inline int32_t unpack_u4(const uint8_t* p, int64_t i) {
 
 // x f32 → y (dtype u8 s8 u16 s16 u4 s4, x's shape). scale f32 and zero_point (y's dtype, or
 // nullptr for 0) are laid out as `layout` says.
-void quantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point, Tensor& y,
-                  const QuantLayout& layout, int threads);
+void quantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point, Tensor& y, const QuantLayout& layout,
+                  int threads);
 // x (u8 s8 u16 s16 s32 u4 s4) → y f32; zero_point has x's dtype or is nullptr.
 bool dequant_dtype_supported(DType t);
 void dequantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point, Tensor& y,

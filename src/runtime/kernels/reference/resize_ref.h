@@ -6,10 +6,10 @@
 //   pytorch_half_pixel:   out > 1 ? (o + 0.5) / scale - 0.5 : 0
 //   align_corners:        out > 1 ? o * (in - 1) / (out - 1) : 0
 //   asymmetric:           o / scale
-// When the scale comes from `sizes` (scale_is_ratio), scale = out / in and the coordinate is evaluated in
-// double before rounding to float, as ONNX Runtime does; half_pixel_symmetric's tail is evaluated in
-// double too. The result is then rounded to float.
-// and the mode picks taps for coordinate x:
+// (When the scale comes from `sizes` (scale_is_ratio), scale = out / in and the coordinate is evaluated
+// in double, then rounded to float, as ONNX Runtime does; so is half_pixel_symmetric's tail. This
+// decides nearest-mode ties such as 2 / (4/7) = 3.5.)
+// The mode then picks taps for coordinate x:
 //   nearest: one tap, index = nearest_mode(x) clamped to [0, in-1]
 //            (round_prefer_floor / round_prefer_ceil round halves down / up; floor; ceil)
 //   linear:  x clamped to [0, in-1]; taps floor(x) (weight 1 - f) and floor(x)+1 (weight f), f = x - floor(x)

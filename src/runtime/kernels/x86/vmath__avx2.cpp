@@ -57,7 +57,8 @@ inline __m256 tanh8(__m256 x) {
 // erf(x) = 1 - t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) e^(-x^2), t = 1 / (1 + p|x|), sign of x.
 inline __m256 erf8(__m256 x) {
   const __m256 a = abs_of(x);
-  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(a, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f)));
+  const __m256 t =
+      _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(a, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f)));
   __m256 p = _mm256_set1_ps(1.061405429f);
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
@@ -76,7 +77,8 @@ inline __m256 gelu8(__m256 x) {
 
 inline __m256 gelu_tanh8(__m256 x) {
   const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
-  const __m256 inner = _mm256_mul_ps(_mm256_set1_ps(0.79788456080286536f), _mm256_fmadd_ps(x3, _mm256_set1_ps(0.044715f), x));
+  const __m256 inner =
+      _mm256_mul_ps(_mm256_set1_ps(0.79788456080286536f), _mm256_fmadd_ps(x3, _mm256_set1_ps(0.044715f), x));
   const __m256 half_x = _mm256_mul_ps(x, _mm256_set1_ps(0.5f));
   return _mm256_fmadd_ps(half_x, tanh8(inner), half_x);
 }
@@ -135,7 +137,8 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
     // (x - max) - log(sum): folding max + log(sum) into one constant would round it at max's scale.
     const float lse = std::log(sum);
     const __m256 vl = _mm256_set1_ps(lse);
-    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m), vl));
+    for (i = 0; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m), vl));
     for (int64_t k = i; k < n; ++k) y[k] = (x[k] - mx) - lse;
   } else {
     const float inv = 1.0f / sum;
