@@ -350,7 +350,7 @@ Model import_model(const onnx::ModelProto& mp, ImportCtx& ctx) {
   try {
     m.graph.topo_sort();
   } catch (const InputError& e) {
-    fail_file(ctx, "{}", e.what());
+    fail_file(ctx, "{}", one_line(e.what()));
   }
   return m;
 }

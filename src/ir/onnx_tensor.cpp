@@ -294,4 +294,11 @@ std::string printable(const std::string& s) {
   return r;
 }
 
+std::string one_line(const std::string& msg) {
+  std::string r = msg;
+  for (char& c : r)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return r;
+}
+
 }  // namespace qforge::ir

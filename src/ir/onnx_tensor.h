@@ -36,5 +36,7 @@ Tensor constant_node_value(const Node& n);
 
 // `s` with control characters replaced and long names cut, for one-line messages.
 std::string printable(const std::string& s);
+// A whole message with control characters (newlines in names read from a file) replaced.
+std::string one_line(const std::string& msg);
 
 }  // namespace qforge::ir

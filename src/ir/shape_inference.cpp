@@ -139,7 +139,13 @@ void infer_shapes(Model& model) {
     k.types[name] = TypeShape::of(t.dtype(), t.shape());
     k.values[name] = t;
   }
-  for (const auto& n : g.nodes) infer_node(model, n, k);
+  for (const auto& n : g.nodes) {
+    try {
+      infer_node(model, n, k);
+    } catch (const InputError& e) {
+      throw InputError(one_line(e.what()));  // names come from the file
+    }
+  }
 
   std::unordered_set<std::string> outputs, produced;
   for (const auto& o : g.outputs) outputs.insert(o.name);
