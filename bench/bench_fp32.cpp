@@ -3,11 +3,11 @@
 // iterations on one thread count and prints one JSON object with the latencies (ms).
 //
 //   bench_fp32 MODEL [--batch B] [--threads T] [--warmup W] [--iters N] [--no-optimize]
-//              [--input-raw FILE] [--output-raw FILE] [--profile]
+//              [--input-raw FILE] [--output-raw FILE] [--profile | --profile-nodes]
 //
 // --input-raw: f32 values of the first input (C order); --output-raw: writes the first output's f32
 // values after the last run (for output checks against ONNX Runtime); --profile: adds per-op-type
-// time (ms per run, from the value hook's timestamps) to the JSON.
+// time (ms per run, from the value hook's timestamps) to the JSON; --profile-nodes: per node.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,13 +31,13 @@ struct Options {
   std::string model, input_raw, output_raw;
   int64_t batch = 1;
   int threads = 1, warmup = 10, iters = 50;
-  bool optimize = true, profile = false;
+  bool optimize = true, profile = false, profile_nodes = false;
 };
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: bench_fp32 MODEL [--batch B] [--threads T] [--warmup W] [--iters N] [--no-optimize]\n"
-               "                  [--input-raw FILE] [--output-raw FILE] [--profile]\n");
+               "                  [--input-raw FILE] [--output-raw FILE] [--profile | --profile-nodes]\n");
   std::exit(2);
 }
 
@@ -55,6 +55,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--iters") o.iters = std::stoi(next());
     else if (a == "--no-optimize") o.optimize = false;
     else if (a == "--profile") o.profile = true;
+    else if (a == "--profile-nodes") o.profile = o.profile_nodes = true;
     else if (a == "--input-raw") o.input_raw = next();
     else if (a == "--output-raw") o.output_raw = next();
     else if (a.rfind("--", 0) == 0 || !o.model.empty()) usage();
@@ -114,7 +115,8 @@ int main(int argc, char** argv) {
     // Per op type time from the hook's timestamps: each node's outputs arrive right after it ran.
     std::map<std::string, std::string> op_of;
     for (const auto& n : session.graph().nodes)
-      for (const auto& out : n.outputs) op_of[out] = n.domain.empty() ? n.op_type : n.domain + "." + n.op_type;
+      for (const auto& out : n.outputs)
+        op_of[out] = (n.domain.empty() ? n.op_type : n.domain + "." + n.op_type) + (o.profile_nodes ? " " + n.name : "");
     std::map<std::string, double> op_ms;
     Clock::time_point last;
     bool timing_ops = false;

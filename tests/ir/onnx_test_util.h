@@ -170,7 +170,7 @@ struct TempDir {
 
 // ---- IR equality (field by field, tensors bit-equal) ----
 
-void expect_graph_equal(const ir::Graph& a, const ir::Graph& b, const std::string& where = "graph");
+inline void expect_graph_equal(const ir::Graph& a, const ir::Graph& b, const std::string& where = "graph");
 
 inline void expect_attr_equal(const ir::Attribute& a, const ir::Attribute& b, const std::string& where) {
   SCOPED_TRACE(where + " attribute " + a.name);
