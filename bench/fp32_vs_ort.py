@@ -3,12 +3,14 @@
 
 For each model and batch, ORT (intra_op_num_threads = T, sequential execution, default graph
 optimisations = ORT_ENABLE_ALL) and qforge (Session with T threads) run in alternating rounds, so
-background load hits both alike; every round times `iters` runs after `warmup` untimed ones. The
+background load hits both alike, with a pause between the sides (ORT's worker threads spin-wait
+after a run and would otherwise steal a core from qforge); every round times `iters` runs after
+`warmup` untimed ones. The
 table gives the median (p50) over all timed runs and the ratio qforge / ORT. Outputs of the two on
 the same input are compared (max abs difference) as a sanity check.
 
 usage: fp32_vs_ort.py --bench build/bench/bench_fp32 [--models DIR] [--batches 1 32] [--threads 2]
-                      [--rounds 5] [--warmup 5] [--iters 20] [--json OUT]
+                      [--rounds 5] [--warmup 5] [--iters 20] [--pause 1.0] [--json OUT]
 """
 import argparse
 import json
@@ -59,6 +61,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--only", nargs="*", default=list(MODELS))
+    ap.add_argument("--pause", type=float, default=1.0, help="seconds of idle between the two sides")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
 
@@ -86,7 +89,11 @@ def main():
             t_ort, t_qf = [], []
             for _ in range(a.rounds):
                 t_ort += ort_round(sess, feed, a.warmup, a.iters)
+                # ORT's intra-op threads spin-wait after a run; let them go to sleep so they do not
+                # take a core from the qforge process that runs next.
+                time.sleep(a.pause)
                 t_qf += qforge_round(a.bench, path, batch, a.threads, a.warmup, a.iters, x_path, y_path)
+                time.sleep(a.pause)
             y_ort = sess.run(None, feed)[0]
             y_qf = np.fromfile(y_path, dtype=np.float32).reshape(y_ort.shape)
             p_ort, p_qf = statistics.median(t_ort), statistics.median(t_qf)

@@ -3,6 +3,8 @@
 // the end padding, auto_pad pad split, count_include_pad divisors, Indices in both storage orders).
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "linear_test_util.h"
 
 using namespace qforge;
@@ -148,4 +150,60 @@ TEST(OpsPool, RejectsBadAttributes) {
   EXPECT_THROW(run_op("MaxPool", {x}, {attr_ints("kernel_shape", {2, 2}), attr_i("storage_order", 2)}), InputError);
   EXPECT_THROW(run_op("AveragePool", {x}, {attr_ints("kernel_shape", {2, 2}), attr_ints("pads", {1, 1})}), InputError);
   EXPECT_THROW(run_op("GlobalAveragePool", {f32({4}, {1, 2, 3, 4})}), InputError);
+}
+
+TEST(OpsPool, SimdMatchesReferenceSweep) {
+  // The SIMD plane kernels (kernels/pool2d.h) against the reference level, over a seeded sweep of
+  // windows. Max pooling must match exactly; average within 1e-6 relative (summation order).
+  std::mt19937 rng(7);
+  auto pick = [&](std::initializer_list<int64_t> v) { return *(v.begin() + rng() % v.size()); };
+  int done = 0;
+  for (int iter = 0; done < 150 && iter < 3000; ++iter) {
+    const int nd = static_cast<int>(pick({1, 2, 2}));
+    Shape xs{pick({1, 2}), pick({1, 3, 8})};
+    std::vector<int64_t> k, s, d, pads_b, pads_e;
+    for (int i = 0; i < nd; ++i) {
+      xs.push_back(pick({1, 2, 5, 16, 17, 33, 63}));
+      k.push_back(pick({1, 2, 3, 5}));
+      s.push_back(pick({1, 2, 2, 3}));
+      d.push_back(pick({1, 1, 2}));
+      pads_b.push_back(pick({0, 0, 1, 2}));
+      pads_e.push_back(pick({0, 1, 2}));
+    }
+    std::vector<ir::Attribute> attrs{attr_ints("kernel_shape", k), attr_ints("strides", s), attr_ints("dilations", d),
+                                     attr_i("ceil_mode", pick({0, 1}))};
+    const int64_t ap = pick({0, 0, 0, 1, 2, 3});
+    if (ap == 0) {
+      std::vector<int64_t> pads = pads_b;
+      pads.insert(pads.end(), pads_e.begin(), pads_e.end());
+      attrs.push_back(attr_ints("pads", pads));
+    } else {
+      attrs.push_back(attr_s("auto_pad", ap == 1 ? "SAME_UPPER" : ap == 2 ? "SAME_LOWER" : "VALID"));
+      attrs[3] = attr_i("ceil_mode", 0);
+    }
+    const bool is_max = iter % 2;
+    if (!is_max) attrs.push_back(attr_i("count_include_pad", pick({0, 1})));
+    const std::string op = is_max ? "MaxPool" : "AveragePool";
+    const Tensor x = rand_tensor(xs, static_cast<uint32_t>(iter));
+    Tensor want;
+    try {
+      IsaScope sc(Isa::ref);
+      want = run_op(op, {x}, attrs)[0];
+    } catch (const InputError&) {
+      continue;  // window larger than the padded input
+    }
+    for (Isa isa : simd_levels()) {
+      IsaScope sc(isa);
+      const Tensor got = run_op(op, {x}, attrs)[0];
+      const std::string what = op + " case " + std::to_string(iter) + " x" + shape_str(xs) + " @" + std::string(isa_name(isa));
+      if (is_max) {
+        EXPECT_TRUE(got.bit_equal(want)) << what;
+      } else {
+        const Diff df = diff(got, want);
+        EXPECT_LE(df.max_rel, 1e-5) << what;
+      }
+    }
+    ++done;
+  }
+  EXPECT_GE(done, 140);
 }

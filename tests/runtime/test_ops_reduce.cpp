@@ -78,6 +78,33 @@ TEST(OpsReduceOther, ProdL1L2LogSumExp) {
              {std::log(std::exp(1.f) + std::exp(3.f)), std::log(std::exp(-2.f) + std::exp(4.f))});
 }
 
+// noop_with_empty_axes = 1 with no axes reduces nothing: each element is a one-element group, so
+// the elementwise step of the reduction still applies (ONNX reference / ONNX Runtime):
+// LogSum log(x), SumSquare x^2, L1 |x|, L2 sqrt(x^2) = |x|, LogSumExp log(exp(x)) = x, Sum/Mean/... x.
+TEST(OpsReduceNoop, ElementwiseStepStillApplies) {
+  Tensor x = f32({2, 2}, {-2, 0.5f, 3, 4});
+  const std::vector<ir::Attribute> noop = {attr_i("noop_with_empty_axes", 1)};
+  expect_f32(run1("ReduceSumSquare", {feed("x", x)}, noop), {2, 2}, {4, 0.25f, 9, 16});
+  expect_f32(run1("ReduceSumSquare", {feed("x", x), konst("a", ints({}))}, noop), {2, 2}, {4, 0.25f, 9, 16});
+  expect_f32(run1("ReduceL1", {feed("x", x)}, noop), {2, 2}, {2, 0.5f, 3, 4});
+  expect_f32(run1("ReduceL2", {feed("x", x)}, noop), {2, 2}, {2, 0.5f, 3, 4});
+  expect_f32(run1("ReduceLogSumExp", {feed("x", x)}, noop), {2, 2}, {-2, 0.5f, 3, 4});
+  expect_f32(run1("ReduceSum", {feed("x", x)}, noop), {2, 2}, {-2, 0.5f, 3, 4});
+  expect_f32(run1("ReduceProd", {feed("x", x)}, noop), {2, 2}, {-2, 0.5f, 3, 4});
+  Tensor pos = f32({3}, {1, 0.5f, 4});
+  expect_f32(run1("ReduceLogSum", {feed("x", pos)}, noop), {3}, {0, -std::log(2.f), 2 * std::log(2.f)});
+  Tensor ls = run1("ReduceLogSum", {feed("x", x)}, noop);  // log(-2) is NaN
+  EXPECT_TRUE(std::isnan(ls.data<float>()[0]));
+  EXPECT_FLOAT_EQ(ls.data<float>()[2], std::log(3.f));
+  // integer kinds: |x| and x^2 in the element type
+  expect_i64(run1("ReduceSumSquare", {feed("x", s64({3}, {-3, 2, 5}))}, noop), {3}, {9, 4, 25});
+  Tensor l1 = run1("ReduceL1", {feed("x", s32({3}, {-3, 2, -5}))}, noop);
+  EXPECT_EQ(l1.to_i64_vector(), (std::vector<int64_t>{3, 2, 5}));
+  // a scalar reduced over all of its (zero) axes is still log'd / squared
+  expect_f32(run1("ReduceLogSum", {feed("x", f32({}, {4}))}), {}, {2 * std::log(2.f)});
+  expect_f32(run1("ReduceSumSquare", {feed("x", f32({}, {-3}))}), {}, {9});
+}
+
 TEST(OpsReduceArgMax, AxisKeepdimsSelectLast) {
   Tensor x = f32({2, 4}, {1, 5, 5, 2, 7, 0, 7, -1});
   expect_i64(run1("ArgMax", {feed("x", x)}, {attr_i("axis", 1)}), {2, 1}, {1, 0});

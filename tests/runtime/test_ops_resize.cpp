@@ -180,8 +180,12 @@ TEST(OpsResize, MatchesOnnxRuntimeOnTiesAndSameShape) {
 
 TEST(OpsResize, RefusesUnsupportedAndInvalid) {
   Tensor x = f32({1, 1, 2, 2}, k2x2);
+  // tf_crop_and_resize needs roi, with a start and an end per resized axis
   EXPECT_THROW(resize(x, scales({1, 1, 2, 2}), {attr_s("coordinate_transformation_mode", "tf_crop_and_resize")}), InputError);
-  EXPECT_THROW(resize(x, scales({1, 1, 2, 2}), {attr_s("mode", "linear"), attr_i("antialias", 1)}), InputError);
+  EXPECT_THROW(run1("Resize", {feed("x", x), konst("roi", f32({4}, {0, 0, 1, 1})), konst("sc", scales({1, 1, 2, 2}))},
+                    {attr_s("coordinate_transformation_mode", "tf_crop_and_resize")}),
+               InputError);
+  EXPECT_THROW(resize(x, scales({1, 1, 2, 2}), {attr_s("coordinate_transformation_mode", "tf_crop_and_pad")}), InputError);
   EXPECT_THROW(resize(x, scales({1, 1, 2, 2}), {attr_s("mode", "area")}), InputError);
   EXPECT_THROW(resize(x, scales({1, 2}), {}), InputError);  // wrong count
   EXPECT_THROW(run1("Resize", {feed("x", x), omitted(), konst("sc", scales({1, 1, 2, 2})), konst("sz", ints({1, 1, 4, 4}))}),
@@ -190,6 +194,96 @@ TEST(OpsResize, RefusesUnsupportedAndInvalid) {
   EXPECT_EQ(run1("Resize", {feed("x", x), konst("roi", f32({0}, {})), konst("sc", f32({0}, {})), konst("sz", ints({1, 1, 3, 3}))})
                 .shape(),
             (Shape{1, 1, 3, 3}));
+}
+
+// tf_half_pixel_for_nn (opset 11): x = (o + 0.5) / scale, no -0.5.
+TEST(OpsResizeNearest, TfHalfPixelForNn) {
+  Tensor x = f32({1, 4}, {10, 20, 30, 40});
+  const auto mode = attr_s("coordinate_transformation_mode", "tf_half_pixel_for_nn");
+  // scale 1.5 -> 6 outputs at x = 1/3, 1, 5/3, 7/3, 3, 11/3
+  expect_f32(resize(x, scales({1, 1.5f}), {mode}), {1, 6}, {10, 20, 30, 30, 40, 40});  // 0 1 2 2 3 4->3
+  expect_f32(resize(x, scales({1, 1.5f}), {mode, attr_s("nearest_mode", "floor")}), {1, 6}, {10, 20, 20, 30, 40, 40});
+  expect_f32(resize(x, scales({1, 1.5f}), {mode, attr_s("nearest_mode", "ceil")}), {1, 6}, {20, 20, 30, 40, 40, 40});
+  // scale 0.5 -> x = 1, 3 (half_pixel would give 0.5, 2.5 -> 0, 2)
+  expect_f32(resize(x, scales({1, 0.5f}), {mode}), {1, 2}, {20, 40});
+  // from sizes: 4 -> 8 is scale 2, x = 0.25, 0.75, 1.25, ... 3.75 -> round_prefer_ceil 0 1 1 2 2 3 3 4->3
+  expect_f32(resize_sizes(x, ints({1, 8}), {mode, attr_s("nearest_mode", "round_prefer_ceil")}), {1, 8},
+             {10, 20, 20, 30, 30, 40, 40, 40});
+  // an axis with scale 1 keeps its indices (ONNX Runtime): with ceil, (o + 0.5) / 1 would pick row o + 1.
+  // Axis 1: x = 0.25, 0.75, 1.25, 1.75 -> ceil 1, 1, 2 -> 1, 2 -> 1
+  expect_f32(resize(f32({2, 2}, {1, 2, 3, 4}), scales({1, 2}), {mode, attr_s("nearest_mode", "ceil")}), {2, 4},
+             {2, 2, 2, 2, 4, 4, 4, 4});
+}
+
+// tf_crop_and_resize: x = start * (in - 1) + o * (end - start) * (in - 1) / (out - 1); outside [0, in - 1]
+// the element is extrapolation_value. The data x[i][j] = 4 i + j + 1 is linear in the indices, so linear
+// mode gives 1 + 4 h + w at the mapped coordinates (h, w) (the ONNX spec's examples).
+TEST(OpsResizeCrop, LinearSpecExamples) {
+  Tensor x = f32({1, 1, 4, 4}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  auto crop = [&](std::vector<float> roi, std::vector<ir::Attribute> attrs) {
+    attrs.push_back(attr_s("mode", "linear"));
+    attrs.push_back(attr_s("coordinate_transformation_mode", "tf_crop_and_resize"));
+    return run1("Resize", {feed("x", x), konst("roi", f32({8}, roi)), omitted(), konst("sz", ints({1, 1, 3, 3}))}, attrs);
+  };
+  // h = 1.2 + o * 0.2 * 3 / 2 = 1.2, 1.5, 1.8; w = 1.8, 2.1, 2.4
+  std::vector<float> want;
+  for (float h : {1.2f, 1.5f, 1.8f})
+    for (float w : {1.8f, 2.1f, 2.4f}) want.push_back(1 + 4 * h + w);
+  expect_f32(crop({0, 0, 0.4f, 0.6f, 1, 1, 0.6f, 0.8f}, {}), {1, 1, 3, 3}, want, 1e-5f);
+  // h = 1.2, 2.4, 3.6 (> 3: outside); w = 1.8, 3.45, 5.1 (both > 3: outside)
+  expect_f32(crop({0, 0, 0.4f, 0.6f, 1, 1, 1.2f, 1.7f}, {attr_f("extrapolation_value", 10)}), {1, 1, 3, 3},
+             {1 + 4 * 1.2f + 1.8f, 10, 10, 1 + 4 * 2.4f + 1.8f, 10, 10, 10, 10, 10}, 1e-5f);
+}
+
+TEST(OpsResizeCrop, NearestAxesSameShapeAndSingleOutput) {
+  Tensor x = f32({1, 5}, {0, 10, 20, 30, 40});
+  auto crop = [&](std::vector<float> roi, int64_t size, std::vector<ir::Attribute> attrs) {
+    attrs.push_back(attr_s("coordinate_transformation_mode", "tf_crop_and_resize"));
+    attrs.push_back(attr_ints("axes", {1}));
+    return run1("Resize", {feed("x", x), konst("roi", f32({2}, roi)), omitted(), konst("sz", ints({size}))}, attrs);
+  };
+  // x = 0.4 + o * 0.8 * 4 / 3 = 0.4, 1.47, 2.53, 3.6 -> 0, 1, 3, 4
+  expect_f32(crop({0.1f, 0.9f}, 4, {}), {1, 4}, {0, 10, 30, 40});
+  // x = -1 + o * 1.5 * 4 / 3 = -1, 1, 3, 5: the ends are outside
+  expect_f32(crop({-0.25f, 1.25f}, 4, {attr_f("extrapolation_value", -1)}), {1, 4}, {-1, 10, 30, -1});
+  // the output keeps the input's shape but the roi still crops (per the spec and the ONNX reference;
+  // ONNX Runtime 1.32 returns the input unchanged here): x = 1 + o * 0.5 * 4 / 4 = 1, 1.5, 2, 2.5, 3
+  expect_f32(crop({0.25f, 0.75f}, 5, {attr_s("mode", "linear")}), {1, 5}, {10, 15, 20, 25, 30});
+  // one output: x = (start + end) / 2 * (in - 1) = 0.5 * 4 = 2
+  expect_f32(crop({0.25f, 0.75f}, 1, {attr_s("mode", "linear")}), {1, 1}, {20});
+}
+
+// antialias (linear): with scale s < 1 the triangle is stretched to radius 1 / s input pixels; taps j
+// around c = x + 0.5 get weight 1 - |j + 0.5 - c| * s, clamped indices, normalised to sum 1.
+TEST(OpsResizeAntialias, LinearHandWorked) {
+  Tensor x = f32({1, 4}, {1, 2, 3, 4});
+  // s = 0.5, out 2: o = 0 at x = 0.5 (c = 1): j = -1, 0, 1, 2 weigh .25 .75 .75 .25 (/2); j = -1 joins j = 0:
+  //   0.5 * 1 + 0.375 * 2 + 0.125 * 3 = 1.625; o = 1 at x = 2.5 mirrors it: 0.125 * 2 + 0.375 * 3 + 0.5 * 4
+  expect_f32(resize(x, scales({1, 0.5f}), {attr_s("mode", "linear"), attr_i("antialias", 1)}), {1, 2}, {1.625f, 3.375f});
+  // exclude_outside drops j = -1 (and j = 4) before normalising: (.75 * 1 + .75 * 2 + .25 * 3) / 1.75 = 12 / 7
+  expect_f32(resize(x, scales({1, 0.5f}), {attr_s("mode", "linear"), attr_i("antialias", 1), attr_i("exclude_outside", 1)}),
+             {1, 2}, {12.f / 7, 23.f / 7}, 1e-6f);
+  // 4x4 -> 2x2 at s = 0.6 (ONNX's test_resize_downsample_scales_linear_antialias data):
+  //   o = 0: x = 1/3, c = 5/6, j = -1..2 weigh .2 .8 .6 0 (/1.6); j = -1 joins j = 0, so index 0 gets
+  //          .625 and index 1 .375: the weighted mean index is 0.375
+  //   o = 1: x = 2, c = 2.5, j = 1..3 weigh .4 1 .4 (/1.8): weighted mean index 2
+  // and the data 4 i + j + 1 is linear, so y = 1 + 4 h + w with h, w in {0.375, 2}
+  Tensor x44 = f32({1, 1, 4, 4}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  expect_f32(resize(x44, scales({1, 1, 0.6f, 0.6f}), {attr_s("mode", "linear"), attr_i("antialias", 1)}), {1, 1, 2, 2},
+             {2.875f, 4.5f, 9.375f, 11.f}, 1e-5f);
+  // upsampling: antialias changes nothing (the ONNX spec's 2x2 -> 4x4 linear example)
+  expect_f32(resize(f32({1, 1, 2, 2}, k2x2), scales({1, 1, 2, 2}), {attr_s("mode", "linear"), attr_i("antialias", 1)}),
+             {1, 1, 4, 4}, {1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4});
+  // nearest ignores antialias
+  expect_f32(resize(f32({1, 4}, {1, 2, 3, 4}), scales({1, 0.5f}), {attr_i("antialias", 1)}), {1, 2}, {1, 3});
+}
+
+TEST(OpsResizeAntialias, CubicMatchesOnnxRuntime) {
+  // Keys kernel (a = -0.75) stretched by 1 / 0.6; values from ONNX Runtime 1.32 (the ONNX reference
+  // agrees within 1e-5).
+  Tensor x44 = f32({1, 1, 4, 4}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  expect_f32(resize(x44, scales({1, 1, 0.6f, 0.6f}), {attr_s("mode", "cubic"), attr_i("antialias", 1)}), {1, 1, 2, 2},
+             {2.5180712f, 4.285886f, 9.58933f, 11.357143f}, 2e-5f);
 }
 
 TEST(OpsResizeInfer, SymbolicBatch) {

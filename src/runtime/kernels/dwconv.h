@@ -1,8 +1,8 @@
 // Depthwise 2-D convolution (Conv with group == input channels): one table of per-plane kernels
 // (STYLE §3) and the driver that pads each input plane and runs the planes in parallel.
-// A plane kernel reads a zero-padded input plane xpad (row stride xs floats; every tap of every
-// output inside it, plus 256 floats of slack past the end for vector over-reads) and writes
-//   y[oh][ow] = act(bias + Σ_{kh,kw} w[kh][kw] · xpad[oh*sh + kh*dh][ow*sw + kw*dw]).
+// A plane kernel reads one input plane x [h][w] and writes
+//   y[oh][ow] = act(bias + Σ_{kh,kw} w[kh][kw] · x[oh*sh - pt + kh*dh][ow*sw - pl + kw*dw])
+// (taps outside x contribute 0). The SIMD kernels read x with masked loads, so no padded copy.
 #pragma once
 #include <cstddef>
 #include <span>
@@ -15,12 +15,11 @@
 namespace qforge::runtime {
 
 struct DwConvPlane {
-  size_t oh = 1, ow = 1, kh = 1, kw = 1;
-  size_t sh = 1, sw = 1, dh = 1, dw = 1;
-  size_t xs = 1;  // row stride of the padded input plane, floats
+  int64_t h = 1, w = 1, oh = 1, ow = 1, kh = 1, kw = 1;
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0;
 };
 
-using DwConvFn = void (*)(const DwConvPlane& p, const float* xpad, const float* w, float bias,
+using DwConvFn = void (*)(const DwConvPlane& p, const float* x, const float* w, float bias,
                           const FusedActivation& act, float* y);
 
 struct DwConvKernel {
@@ -29,11 +28,11 @@ struct DwConvKernel {
   Isa isa;
 };
 
-void dwconv2d_f32__scalar(const DwConvPlane& p, const float* xpad, const float* w, float bias,
+void dwconv2d_f32__scalar(const DwConvPlane& p, const float* x, const float* w, float bias,
                           const FusedActivation& act, float* y);
-void dwconv2d_f32__avx2(const DwConvPlane& p, const float* xpad, const float* w, float bias,
+void dwconv2d_f32__avx2(const DwConvPlane& p, const float* x, const float* w, float bias,
                         const FusedActivation& act, float* y);
-void dwconv2d_f32__avx512(const DwConvPlane& p, const float* xpad, const float* w, float bias,
+void dwconv2d_f32__avx512(const DwConvPlane& p, const float* x, const float* w, float bias,
                           const FusedActivation& act, float* y);
 
 std::span<const DwConvKernel> dwconv_kernels();

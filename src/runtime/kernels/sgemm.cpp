@@ -16,10 +16,17 @@ constexpr SgemmKernel kSgemmKernels[] = {
     {"sgemm_f32__avx512_12x32", sgemm_f32__avx512_12x32, Isa::avx512, 12, 32},
 };
 
-// K block: one packed [kc][NR] slice of B stays in L1 (32 KiB) while the row panels stream over it.
-size_t k_block(const SgemmKernel& k) { return std::max<size_t>(64, 8192 / k.nr); }
-// Row block: MC x kc of A stays in L2.
-size_t m_block(const SgemmKernel& k) { return k.mr * std::max<size_t>(1, 96 / k.mr); }
+// K block: one packed [kc][NR] slice of B (up to 384 x 32 floats = 48 KiB) stays in L1 / near it
+// while the row panels stream over it. K is split into equal blocks, so no
+// block is a short remainder (each block reloads and stores the C tile once).
+size_t k_block(const SgemmKernel& k, size_t K) {
+  const size_t max_kc = std::max<size_t>(64, 12288 / k.nr);
+  const size_t blocks = std::max<size_t>(1, (K + max_kc - 1) / max_kc);
+  return std::max<size_t>(1, ((K + blocks - 1) / blocks + 7) / 8 * 8);
+}
+// Row block: MC x kc of A (240 x 256 floats = 240 KiB) stays in L2, and products with up to 240
+// rows (batch-1 transformer layers, most convolutions) stream each B panel from memory once.
+size_t m_block(const SgemmKernel& k) { return k.mr * std::max<size_t>(1, 240 / k.mr); }
 
 }  // namespace
 
@@ -80,7 +87,7 @@ void sgemm_pack_b(const SgemmKernel& k, size_t K, size_t N, const float* b, size
 void sgemm_block(const SgemmKernel& k, size_t M, size_t N, size_t K, SgemmA a, const float* bpack,
                  float* c, size_t ldc, bool accumulate, const SgemmEpilogue& ep, size_t row0,
                  size_t col0) {
-  const size_t MR = k.mr, NR = k.nr, KC = k_block(k), MC = m_block(k);
+  const size_t MR = k.mr, NR = k.nr, KC = k_block(k, K), MC = m_block(k);
   const size_t panels = (N + NR - 1) / NR;
   const SgemmEpilogue* epp = ep.active() ? &ep : nullptr;
   for (size_t m0 = 0; m0 < M; m0 += MC) {

@@ -1,8 +1,10 @@
 // Conv and ConvTranspose (1-D to 3-D, groups incl. depthwise, strides, dilations, pads, auto_pad,
 // output_padding / output_shape). Conv runs the reference at ISA level ref, the direct depthwise
-// kernel for group == C, and im2col + SGEMM otherwise (3-D: reference); a fused activation
+// kernel for group == C, the transposed product for pointwise convs over few positions (weights
+// packed once in prepare), and im2col + SGEMM otherwise (3-D: reference); a fused activation
 // (qforge.activation*) is applied in the kernels' output stage.
 #include <algorithm>
+#include <memory>
 
 #include "core/cpu.h"
 #include "runtime/kernels/conv_gemm.h"
@@ -119,6 +121,27 @@ ConvGeom conv_geom(const ir::Node& node, const Shape& x, const Shape& w, bool tr
   return g;
 }
 
+// W^T packed for the transposed pointwise path (conv1x1_f32__gemm_t), for one SGEMM kernel.
+struct PackedConv1x1 {
+  const SgemmKernel* kernel = nullptr;
+  std::shared_ptr<std::byte> buf;
+};
+
+std::shared_ptr<void> prepare_conv(const ir::Node& node, std::span<const Tensor* const> consts) {
+  const Tensor* w = consts.size() > 1 ? consts[1] : nullptr;
+  const Isa isa = active_isa();
+  if (!w || w->dtype() != DType::f32 || w->rank() < 3 || isa == Isa::ref) return nullptr;
+  if (node.attr_i("group", 1) != 1 || w->numel() != w->dim(0) * w->dim(1)) return nullptr;  // 1x1 kernels only
+  auto p = std::make_shared<PackedConv1x1>();
+  p->kernel = &sgemm_kernel(isa);
+  ConvGeom g;
+  g.in_channels = w->dim(1), g.out_channels = w->dim(0);
+  p->buf = alloc_aligned(sgemm_packed_b_floats(*p->kernel, static_cast<size_t>(g.in_channels),
+                                               static_cast<size_t>(g.out_channels)) * sizeof(float) + 64);
+  pack_conv1x1_weights(*p->kernel, g, w->data<float>(), reinterpret_cast<float*>(p->buf.get()));
+  return p;
+}
+
 void compute_conv(KernelCtx& ctx) {
   const Tensor& x = ctx.inputs[0];
   const Tensor& w = ctx.inputs[1];
@@ -128,7 +151,11 @@ void compute_conv(KernelCtx& ctx) {
   const ConvGeom g = conv_geom(ctx.node, x.shape(), w.shape(), false);
   const FusedActivation act = fused_activation_of(ctx.node);
   const Isa isa = active_isa();
-  if (isa != Isa::ref && dwconv_applies(g)) {
+  const auto* packed = static_cast<const PackedConv1x1*>(ctx.state);
+  if (isa != Isa::ref && packed && packed->kernel == &sgemm_kernel(isa) && conv1x1_transposed_pays(*packed->kernel, g)) {
+    conv1x1_f32__gemm_t(*packed->kernel, g, x.data<float>(), reinterpret_cast<const float*>(packed->buf.get()), b, act,
+                        y.data<float>(), ctx.threads);
+  } else if (isa != Isa::ref && dwconv_applies(g)) {
     dwconv2d_f32(dwconv_kernel(isa), g, x.data<float>(), w.data<float>(), b, act, y.data<float>(), ctx.threads);
   } else if (isa != Isa::ref && conv_gemm_applies(g)) {
     conv2d_f32__gemm(sgemm_kernel(isa), g, x.data<float>(), w.data<float>(), b, act, y.data<float>(), ctx.threads);
@@ -151,7 +178,7 @@ void compute_conv_transpose(KernelCtx& ctx) {
 }  // namespace
 
 void register_ops_conv(std::vector<OpDef>& ops) {
-  ops.push_back({"Conv", "", infer_conv, compute_conv, nullptr});
+  ops.push_back({"Conv", "", infer_conv, compute_conv, prepare_conv});
   ops.push_back({"ConvTranspose", "", infer_conv_transpose, compute_conv_transpose, nullptr});
 }
 

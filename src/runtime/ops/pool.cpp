@@ -1,8 +1,11 @@
 // MaxPool (optional Indices), AveragePool, GlobalAveragePool, GlobalMaxPool: 1-D to 3-D windows
-// with strides, pads, auto_pad, dilations, ceil_mode, count_include_pad, storage_order. The
+// with strides, pads, auto_pad, dilations, ceil_mode, count_include_pad, storage_order. Above ISA
+// level ref, f32 1-D / 2-D pools run the SIMD plane kernels (kernels/pool2d.h); otherwise the
 // reference kernels run on chunks of (n, c) planes in parallel.
 #include <algorithm>
 
+#include "core/cpu.h"
+#include "runtime/kernels/pool2d.h"
 #include "runtime/kernels/reference/pool_ref.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/conv_attrs.h"
@@ -117,6 +120,11 @@ void compute_maxpool(KernelCtx& ctx) {
     }
     return;
   }
+  const Isa isa = active_isa();
+  if (isa != Isa::ref && x.dtype() == DType::f32 && pool2d_applies(g)) {
+    maxpool2d_f32(pool2d_kernel(isa), g, x.data<float>(), y.data<float>(), ctx.threads);
+    return;
+  }
   const int64_t ip = g.in_plane(), op = g.out_plane();
   for_plane_chunks(g, ctx.threads, [&](const PoolGeom& sub, int64_t p0) {
     switch (x.dtype()) {
@@ -133,6 +141,11 @@ void compute_avgpool(KernelCtx& ctx) {
   if (y.numel() == 0) return;
   const PoolGeom g = pool_geom(ctx.node, x.shape());
   const bool include_pad = ctx.node.attr_i("count_include_pad", 0) != 0;
+  const Isa isa = active_isa();
+  if (isa != Isa::ref && pool2d_applies(g)) {
+    avgpool2d_f32(pool2d_kernel(isa), g, include_pad, x.data<float>(), y.data<float>(), ctx.threads);
+    return;
+  }
   const int64_t ip = g.in_plane(), op = g.out_plane();
   for_plane_chunks(g, ctx.threads, [&](const PoolGeom& sub, int64_t p0) {
     avgpool_f32__ref(sub, include_pad, x.data<float>() + p0 * ip, y.data<float>() + p0 * op);

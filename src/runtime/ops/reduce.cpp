@@ -1,5 +1,6 @@
 // Reduce* (canonical form, ONNX 18: axes is optional input 1; attrs keepdims = 1,
 // noop_with_empty_axes = 0) and ArgMax / ArgMin (axis = 0, keepdims = 1, select_last_index = 0).
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/kernels/reference/reduce_ref.h"
@@ -35,12 +36,13 @@ void check_reduce_dtype(const ir::Node& node, DType t) {
   else require_dtype(node, t, {DType::f32}, "data");
 }
 
-// Which axes are reduced; empty result means "no-op" (noop_with_empty_axes with no axes).
+// Which axes are reduced. noop_with_empty_axes with no axes reduces none: every element is its own
+// group, so the elementwise step still applies (ReduceLogSum gives log(x), ReduceSumSquare x^2,
+// ReduceL1 / ReduceL2 |x|), as in the ONNX reference and ONNX Runtime.
 std::vector<bool> reduce_mask(const ir::Node& node, int rank, const std::vector<int64_t>& axes) {
   std::vector<bool> mask(rank, false);
   if (axes.empty()) {
-    if (node.attr_i("noop_with_empty_axes", 0) != 0) return {};
-    mask.assign(rank, true);
+    if (node.attr_i("noop_with_empty_axes", 0) == 0) mask.assign(rank, true);
     return mask;
   }
   for (int a : normalize_axes(node, axes, rank)) mask[a] = true;
@@ -65,7 +67,6 @@ std::vector<TypeShape> infer_reduce(const InferCtx& c) {
     return {TypeShape::unknown_rank(x.dtype)};
   }
   std::vector<bool> mask = reduce_mask(c.node, x.rank(), *axes);
-  if (mask.empty()) return {x};
   std::vector<ir::Dim> out;
   for (int d = 0; d < x.rank(); ++d) {
     if (!mask[d]) out.push_back(x.dims[d]);
@@ -78,11 +79,14 @@ void compute_reduce(KernelCtx& k) {
   const Tensor& x = k.inputs[0];
   Tensor& y = k.outputs[0];
   std::vector<bool> mask = reduce_mask(k.node, x.rank(), kernel_ints(k, 1, "axes"));
-  if (mask.empty()) {  // no-op
+  const ReduceKind kind = reduce_info(k.node).kind;
+  const bool reduces_none = std::find(mask.begin(), mask.end(), true) == mask.end();
+  const bool identity_kind = kind == ReduceKind::sum || kind == ReduceKind::mean || kind == ReduceKind::max ||
+                             kind == ReduceKind::min || kind == ReduceKind::prod || kind == ReduceKind::log_sum_exp;
+  if (reduces_none && identity_kind) {  // one-element groups: y = x bit for bit
     if (x.nbytes()) std::memcpy(y.raw(), x.raw(), x.nbytes());
     return;
   }
-  const ReduceKind kind = reduce_info(k.node).kind;
   switch (x.dtype()) {
     case DType::f32: reduce_f32__ref(x.data<float>(), x.shape(), mask, y.data<float>(), kind); break;
     case DType::s32: reduce_s32__ref(x.data<int32_t>(), x.shape(), mask, y.data<int32_t>(), kind); break;

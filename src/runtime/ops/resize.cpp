@@ -26,14 +26,14 @@ ResizeParams resize_params(const ir::Node& node) {
   ResizeParams p;
   p.mode = pick<ResizeMode>(node, "mode", "nearest",
                             {{"nearest", ResizeMode::nearest}, {"linear", ResizeMode::linear}, {"cubic", ResizeMode::cubic}});
-  if (node.attr_s("coordinate_transformation_mode", "half_pixel") == "tf_crop_and_resize")
-    fail_node(node, "coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
   p.coord = pick<ResizeCoord>(node, "coordinate_transformation_mode", "half_pixel",
                               {{"half_pixel", ResizeCoord::half_pixel},
                                {"half_pixel_symmetric", ResizeCoord::half_pixel_symmetric},
                                {"pytorch_half_pixel", ResizeCoord::pytorch_half_pixel},
                                {"align_corners", ResizeCoord::align_corners},
-                               {"asymmetric", ResizeCoord::asymmetric}});
+                               {"asymmetric", ResizeCoord::asymmetric},
+                               {"tf_half_pixel_for_nn", ResizeCoord::tf_half_pixel_for_nn},
+                               {"tf_crop_and_resize", ResizeCoord::tf_crop_and_resize}});
   p.nearest = pick<ResizeNearest>(node, "nearest_mode", "round_prefer_floor",
                                   {{"round_prefer_floor", ResizeNearest::round_prefer_floor},
                                    {"round_prefer_ceil", ResizeNearest::round_prefer_ceil},
@@ -41,9 +41,33 @@ ResizeParams resize_params(const ir::Node& node) {
                                    {"ceil", ResizeNearest::ceil}});
   p.cubic_a = node.attr_f("cubic_coeff_a", -0.75f);
   p.exclude_outside = node.attr_i("exclude_outside", 0) != 0;
-  if (node.attr_i("antialias", 0) != 0 && p.mode != ResizeMode::nearest)
-    fail_node(node, "antialias=1 is not supported");
+  // antialias applies to linear and cubic; nearest ignores it.
+  p.antialias = node.attr_i("antialias", 0) != 0 && p.mode != ResizeMode::nearest;
+  p.extrapolation_value = node.attr_f("extrapolation_value", 0.f);
   return p;
+}
+
+// tf_crop_and_resize: roi holds [start_1 .. start_k, end_1 .. end_k] for the k resized axes (all
+// axes, or the `axes` attribute); the other axes keep [0, 1].
+void resize_roi(const ir::Node& node, int rank, const KernelCtx& k, ResizeParams& p) {
+  if (p.coord != ResizeCoord::tf_crop_and_resize) return;
+  if (!k.has_input(1) || k.inputs[1].numel() == 0)
+    fail_node(node, "coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input");
+  const Tensor& roi = k.inputs[1];
+  if (roi.dtype() != DType::f32 && roi.dtype() != DType::f64 && roi.dtype() != DType::f16)
+    fail_node(node, "roi must be a float tensor, got {}", dtype_name(roi.dtype()));
+  std::vector<int> axes;
+  if (node.has_attr("axes")) axes = normalize_axes(node, node.attr_ints("axes"), rank);
+  else for (int d = 0; d < rank; ++d) axes.push_back(d);
+  const std::vector<float> v = roi.to_f32_vector();
+  if (v.size() != 2 * axes.size())
+    fail_node(node, "roi has {} values, expected {} (start and end per resized axis)", v.size(), 2 * axes.size());
+  p.roi_start.assign(rank, 0.f);
+  p.roi_end.assign(rank, 1.f);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    p.roi_start[axes[i]] = v[i];
+    p.roi_end[axes[i]] = v[i + axes.size()];
+  }
 }
 
 enum class AspectPolicy { stretch, not_larger, not_smaller };
@@ -160,6 +184,7 @@ void compute_resize(KernelCtx& k) {
                                 optional_given(nullptr, &k, 3), k.has_input(3) ? &k.inputs[3] : nullptr);
   p.scales = plan.scales;
   p.scale_is_ratio = plan.scale_is_ratio;
+  resize_roi(k.node, x.rank(), k, p);
   resize_f32__ref(x.data<float>(), x.shape(), k.outputs[0].data<float>(), k.outputs[0].shape(), p, k.threads);
 }
 

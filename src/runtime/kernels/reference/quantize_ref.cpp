@@ -52,9 +52,9 @@ void quantize_row(const float* __restrict x, Q* __restrict y, int64_t n, const f
   if (step == 0) {
     const float sv = s[0];
     const int32_t zv = z[0];
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Q>(quantize_value(x[i], sv, zv, qmin, qmax));
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Q>(quant::quantize_value(x[i], sv, zv, qmin, qmax));
   } else {
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Q>(quantize_value(x[i], s[i], z[i], qmin, qmax));
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Q>(quant::quantize_value(x[i], s[i], z[i], qmin, qmax));
   }
 }
 
@@ -64,9 +64,9 @@ void dequantize_row(const Q* __restrict x, float* __restrict y, int64_t n, const
   if (step == 0) {
     const float sv = s[0];
     const int64_t zv = z[0];
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<int64_t>(x[i]) - zv) * sv;
+    for (int64_t i = 0; i < n; ++i) y[i] = quant::dequantize_value(x[i], sv, zv);
   } else {
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<int64_t>(x[i]) - z[i]) * s[i];
+    for (int64_t i = 0; i < n; ++i) y[i] = quant::dequantize_value(x[i], s[i], z[i]);
   }
 }
 
@@ -89,41 +89,11 @@ void dequantize_rows(const Q* x, float* y, const float* scale, const int32_t* zp
 
 }  // namespace
 
-bool quant_dtype_supported(DType t) {
-  switch (t) {
-    case DType::u8:
-    case DType::s8:
-    case DType::u16:
-    case DType::s16:
-    case DType::u4:
-    case DType::s4: return true;
-    default: return false;
-  }
-}
+bool quant_dtype_supported(DType t) { return quant::qformat_is_integer(t); }
 
-int32_t quant_min(DType t) {
-  switch (t) {
-    case DType::s8: return -128;
-    case DType::s16: return -32768;
-    case DType::s4: return -8;
-    case DType::u8:
-    case DType::u16:
-    case DType::u4: return 0;
-    default: QF_CHECK(false, "quant_min: not a quantized dtype"); return 0;
-  }
-}
+int32_t quant_min(DType t) { return quant::qrange_storage(t).qmin; }
 
-int32_t quant_max(DType t) {
-  switch (t) {
-    case DType::u8: return 255;
-    case DType::s8: return 127;
-    case DType::u16: return 65535;
-    case DType::s16: return 32767;
-    case DType::u4: return 15;
-    case DType::s4: return 7;
-    default: QF_CHECK(false, "quant_max: not a quantized dtype"); return 0;
-  }
-}
+int32_t quant_max(DType t) { return quant::qrange_storage(t).qmax; }
 
 void quantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point, Tensor& y, const QuantLayout& layout,
                   int threads) {
@@ -145,12 +115,7 @@ void quantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_point
   const int64_t n = x.numel();
   std::vector<int8_t> tmp(static_cast<size_t>(n));
   quantize_rows(xs, tmp.data(), ss, zp.data(), layout, qmin, qmax, threads);
-  uint8_t* out = y.data<uint8_t>();
-  for (int64_t i = 0; i < n; i += 2) {
-    const uint8_t lo = static_cast<uint8_t>(tmp[i]) & 0xF;
-    const uint8_t hi = i + 1 < n ? static_cast<uint8_t>(tmp[i + 1]) & 0xF : 0;
-    out[i >> 1] = static_cast<uint8_t>(lo | (hi << 4));
-  }
+  quant::pack_4bit(tmp.data(), n, y.data<uint8_t>());
 }
 
 bool dequant_dtype_supported(DType t) { return quant_dtype_supported(t) || t == DType::s32; }
@@ -173,9 +138,10 @@ void dequantize_ref(const Tensor& x, const Tensor& scale, const Tensor* zero_poi
   // 4-bit: unpack to one value per byte first.
   const int64_t n = x.numel();
   std::vector<int8_t> tmp(static_cast<size_t>(n));
-  const uint8_t* src = x.data<uint8_t>();
-  const bool is_signed = x.dtype() == DType::s4;
-  for (int64_t i = 0; i < n; ++i) tmp[i] = static_cast<int8_t>(is_signed ? unpack_s4(src, i) : unpack_u4(src, i));
+  if (x.dtype() == DType::s4)
+    quant::unpack_s4(x.data<uint8_t>(), n, tmp.data());
+  else
+    quant::unpack_u4(x.data<uint8_t>(), n, tmp.data());
   dequantize_rows(tmp.data(), ys, ss, zp.data(), layout, threads);
 }
 

@@ -80,8 +80,14 @@ void tile(size_t nr, size_t kc, const float* a, size_t a_rs, size_t a_cs, const 
       v0 = apply_act(v0, ep->act);
       v1 = apply_act(v1, ep->act);
     }
-    _mm256_maskstore_ps(cr, m0, v0);
-    _mm256_maskstore_ps(cr + 8, m1, v1);
+    // N.B. full tiles use plain stores: vmaskmovps stores are slow (microcoded on AMD).
+    if (nr == 16) {
+      _mm256_storeu_ps(cr, v0);
+      _mm256_storeu_ps(cr + 8, v1);
+    } else {
+      _mm256_maskstore_ps(cr, m0, v0);
+      _mm256_maskstore_ps(cr + 8, m1, v1);
+    }
   }
 }
 

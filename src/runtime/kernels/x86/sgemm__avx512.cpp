@@ -77,8 +77,14 @@ void tile(size_t nr, size_t kc, const float* a, size_t a_rs, size_t a_cs, const 
       v0 = apply_act(v0, ep->act);
       v1 = apply_act(v1, ep->act);
     }
-    _mm512_mask_storeu_ps(cr, m0, v0);
-    _mm512_mask_storeu_ps(cr + 16, m1, v1);
+    // N.B. full tiles use plain stores: masked stores to lines not in cache are slow on AMD Zen.
+    if (nr == 32) {
+      _mm512_storeu_ps(cr, v0);
+      _mm512_storeu_ps(cr + 16, v1);
+    } else {
+      _mm512_mask_storeu_ps(cr, m0, v0);
+      _mm512_mask_storeu_ps(cr + 16, m1, v1);
+    }
   }
 }
 
