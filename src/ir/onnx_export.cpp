@@ -1,6 +1,7 @@
-// ir::Model → ONNX ModelProto at a chosen default-domain opset (13 to 21). The canonical IR is
-// lowered where the target opset wants another form (Reduce* axes as an attribute before 18,
-// Split num_outputs, Softmax's qforge.coerce_2d as Flatten → Softmax → Reshape); qforge.*
+// ir::Model → ONNX ModelProto at a chosen default-domain opset (11 to 21). The canonical IR is
+// lowered where the target opset wants another form (Reduce* axes as an attribute before 18 —
+// ReduceSum, Squeeze, Unsqueeze and Split before 13 —, Dropout's ratio before 12, Split
+// num_outputs, Softmax's qforge.coerce_2d as Flatten → Softmax → Reshape from 13); qforge.*
 // attributes are never written. Tensors are written as little-endian raw_data; serialization is
 // deterministic.
 #include <algorithm>
@@ -19,7 +20,7 @@
 namespace qforge::ir {
 namespace {
 
-constexpr int64_t kMinExportOpset = 13;
+constexpr int64_t kMinExportOpset = 11;
 constexpr int64_t kMaxExportOpset = 21;
 
 void export_graph(const Graph& g, int64_t opset, std::vector<const Graph*> scope, onnx::GraphProto* p);
@@ -85,6 +86,42 @@ struct Lowering {
     n.inputs.resize(1);
   }
 
+  // Opset < 13 Split: sizes as the `split` attribute.
+  void split_sizes_to_attr(Node& n) {
+    if (n.input(1).empty()) return;
+    auto split = constant(n.input(1));
+    if (!split) fail_export(n, opset, "split '{}' is not a constant", n.input(1));
+    folded.insert(n.input(1));
+    n.set_attr(Attribute{.name = "split", .kind = AttrKind::ints, .ints = split->to_i64_vector()});
+    n.inputs.resize(1);
+  }
+
+  // Opset < 12 Dropout: ratio as an attribute; inference only (no training_mode input).
+  void dropout_ratio_to_attr(Node& n) {
+    if (!n.input(2).empty()) fail_export(n, opset, "training_mode needs opset 12");
+    if (!n.input(1).empty()) {
+      auto ratio = constant(n.input(1));
+      if (!ratio) fail_export(n, opset, "ratio '{}' is not a constant", n.input(1));
+      folded.insert(n.input(1));
+      n.set_attr(Attribute{.name = "ratio", .kind = AttrKind::f, .f = static_cast<float>(ratio->at_f64(0))});
+    }
+    n.inputs.resize(1);
+  }
+
+  // Opset < 13 Softmax flattens to 2-D at `axis`: the coerced form is native; a single-axis
+  // softmax is the same only over the last axis.
+  void softmax_before_13(Node& n) {
+    if (n.attr_i("qforge.coerce_2d", 0)) {
+      n.remove_attr("qforge.coerce_2d");
+      return;
+    }
+    int64_t axis = n.attr_i("axis", -1);
+    int r = rank(n.input(0));
+    if (axis != -1 && !(r >= 0 && (axis < 0 ? axis + r : axis) == r - 1))
+      fail_export(n, opset, "a softmax over axis {} that is not the last needs opset 13", axis);
+    n.set_attr(Attribute{.name = "axis", .kind = AttrKind::i, .i = r >= 0 ? r - 1 : -1});
+  }
+
   void split_num_outputs(Node& n) {
     const Attribute* a = n.attr("num_outputs");
     if (opset >= 18) {
@@ -108,6 +145,10 @@ struct Lowering {
     int64_t chunk = (size + parts - 1) / parts;
     std::vector<int64_t> split;
     for (int64_t left = size; left > 0; left -= chunk) split.push_back(std::min(chunk, left));
+    if (opset < 13) {
+      n.set_attr(Attribute{.name = "split", .kind = AttrKind::ints, .ints = split});
+      return;
+    }
     std::string name = fresh(n.name + "_split");
     extra_inits.emplace_back(name, Tensor::from_vector<int64_t>(DType::s64, {static_cast<int64_t>(split.size())}, split));
     if (n.inputs.size() < 2) n.inputs.resize(2);
@@ -145,9 +186,16 @@ struct Lowering {
           "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
       const std::string& op = n.op_type;
       if (kReduceAttrAxes.count(op) && opset < 18) reduce_axes_to_attr(n);
-      else if (op == "Split") split_num_outputs(n);
+      else if ((op == "ReduceSum" || op == "Squeeze" || op == "Unsqueeze") && opset < 13) reduce_axes_to_attr(n);
+      else if (op == "Split" && opset < 13) {
+        split_num_outputs(n);
+        split_sizes_to_attr(n);
+      } else if (op == "Split") split_num_outputs(n);
+      else if (op == "Dropout" && opset < 12) dropout_ratio_to_attr(n);
+      else if ((op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") && opset < 13) softmax_before_13(n);
       else if (op == "Pad" && opset < 18 && !n.input(3).empty()) fail_export(n, opset, "Pad axes need opset 18");
-      else if (op == "Resize" && n.attr_s("coordinate_transformation_mode", "") == "tf_half_pixel_for_nn")
+      else if (op == "Resize" && opset >= 13 &&
+               n.attr_s("coordinate_transformation_mode", "") == "tf_half_pixel_for_nn")
         fail_export(n, opset, "coordinate_transformation_mode 'tf_half_pixel_for_nn' exists only in opset 11");
       else if ((op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") && n.attr_i("qforge.coerce_2d", 0)) {
         softmax_coerce_2d(std::move(n));

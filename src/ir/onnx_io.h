@@ -22,7 +22,7 @@ Model parse_onnx(std::string_view bytes, const std::string& name, const std::str
                  const ImportOptions& opts = {});
 
 struct ExportOptions {
-  int64_t opset = 0;  // default-domain opset to write; 0 = the model's own (at least 13)
+  int64_t opset = 0;  // default-domain opset to write; 0 = the model's own; 11–21
 };
 
 // Serialized ModelProto (all tensors inline). Deterministic: the same model gives the same bytes.

@@ -33,7 +33,7 @@ int cmd_inspect(int argc, char** argv) {
   app.add_option("model", o.model, "the ONNX model")->required();
   app.add_flag("--json", o.json, "print one JSON object on stdout");
   CLI::Option* save = app.add_option("--save", o.save, "write the imported model back as ONNX (canonical form)");
-  app.add_option("--opset", o.opset, "default-domain opset for --save (11-21; default: the model's own, at least 13)")
+  app.add_option("--opset", o.opset, "default-domain opset for --save (11-21; default: the model's own)")
       ->check(CLI::Range(11, 21))
       ->needs(save);
   if (auto rc = parse_command_line(app, argc, argv)) return *rc;

@@ -61,7 +61,14 @@ void conv2d_f32__gemm(const SgemmKernel& k, const ConvGeom& g, const float* x, c
   const int64_t cg = g.in_channels / g.group, mg = g.out_channels / g.group;
   const size_t K = static_cast<size_t>(cg * g.kernel_size());
   const size_t panels = (P + k.nr - 1) / k.nr;
-  const int64_t tasks = g.batch * g.group * static_cast<int64_t>(panels);
+  // Tasks of pb consecutive panels: long runs along each output row keep the (many) row streams
+  // of y sequential; pb*K*NR floats of packed panels stay within 256 KiB of L2, and there are
+  // enough tasks (4 per thread) to balance.
+  const int64_t images = g.batch * g.group;
+  size_t pb = std::clamp<size_t>(65536 / std::max<size_t>(1, K * k.nr), 1, 8);
+  while (pb > 1 && static_cast<size_t>(images) * ((panels + pb - 1) / pb) < 4 * static_cast<size_t>(threads)) --pb;
+  const int64_t blocks = static_cast<int64_t>((panels + pb - 1) / pb);
+  const int64_t tasks = images * blocks;
   const double work = static_cast<double>(g.batch) * static_cast<double>(g.out_channels) *
                       static_cast<double>(K) * static_cast<double>(P);
   const int nt = static_cast<int>(std::min<int64_t>(threads, tasks));
@@ -69,21 +76,25 @@ void conv2d_f32__gemm(const SgemmKernel& k, const ConvGeom& g, const float* x, c
   const Im2colFn im2col = im2col_kernel(k.isa);
 #pragma omp parallel num_threads(nt) if (parallel)
   {
-    float* bp = sgemm_scratch(K * k.nr, 1);
+    float* bp = sgemm_scratch(pb * K * k.nr, 1);
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < tasks; ++t) {
-      const int64_t p = t % static_cast<int64_t>(panels), ng = t / static_cast<int64_t>(panels);
+      const int64_t blk = t % blocks, ng = t / blocks;
       const int64_t n = ng / g.group, grp = ng % g.group;
-      const size_t q0 = static_cast<size_t>(p) * k.nr, nr = std::min(k.nr, P - q0);
+      const size_t p0 = static_cast<size_t>(blk) * pb, p1 = std::min(panels, p0 + pb);
+      const size_t q0 = p0 * k.nr, cols = std::min(P, p1 * k.nr) - q0;
       const float* xg = x + (n * g.in_channels + grp * cg) * g.in_plane();
-      im2col(g, xg, q0, nr, k.nr, bp);
+      for (size_t p = p0; p < p1; ++p) {
+        const size_t qp = p * k.nr;
+        im2col(g, xg, qp, std::min(k.nr, P - qp), k.nr, bp + (p - p0) * K * k.nr);
+      }
       SgemmEpilogue ep;
       ep.bias = b ? b + grp * mg : nullptr;
       ep.bias_per_row = true;
       ep.act = act;
       float* yg = y + (n * g.out_channels + grp * mg) * static_cast<int64_t>(P) + static_cast<int64_t>(q0);
-      sgemm_block(k, static_cast<size_t>(mg), nr, K, SgemmA{w + grp * mg * static_cast<int64_t>(K), K, 1},
-                  bp, yg, P, false, ep);
+      sgemm_block(k, static_cast<size_t>(mg), cols, K, SgemmA{w + grp * mg * static_cast<int64_t>(K), K, 1}, bp, yg, P,
+                  false, ep);
     }
   }
 }

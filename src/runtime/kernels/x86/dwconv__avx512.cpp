@@ -88,7 +88,9 @@ inline void block(const DwConvPlane& p, const float* x, const float* w, float bi
 #pragma unroll
     for (int v = 0; v < NV; ++v) {
       const int64_t left = p.ow - ow0 - v * 16;
-      _mm512_mask_storeu_ps(yr + v * 16, lanes(0, left), apply_act(acc[rr][v], act));
+      // N.B. plain stores where the vector is full: masked stores to lines not in cache are slow on AMD.
+      if (left >= 16) _mm512_storeu_ps(yr + v * 16, apply_act(acc[rr][v], act));
+      else _mm512_mask_storeu_ps(yr + v * 16, lanes(0, left), apply_act(acc[rr][v], act));
     }
   }
 }

@@ -42,8 +42,9 @@ inline void row_block(const Pool2dPlane& p, const float* xpad, float* y, size_t 
 #pragma unroll
   for (int v = 0; v < NV; ++v) {
     const size_t left = p.ow - ow0 - v * 16;
-    const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    _mm512_mask_storeu_ps(yr + v * 16, m, acc[v]);
+    // N.B. plain stores where the vector is full: masked stores to lines not in cache are slow on AMD.
+    if (left >= 16) _mm512_storeu_ps(yr + v * 16, acc[v]);
+    else _mm512_mask_storeu_ps(yr + v * 16, __mmask16((1u << left) - 1), acc[v]);
   }
 }
 
