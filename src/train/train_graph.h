@@ -15,6 +15,7 @@
 
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "train/loss.h"
 
 namespace qforge::train {
 
@@ -29,11 +30,6 @@ struct TrainOptions {
   std::string logits;        // graph output holding [N, classes] logits; "" = the first output
   int threads = 0;           // 0: default_threads()
   bool input_grads = false;  // also compute dL/d(graph inputs) (gradient checks)
-};
-
-struct StepResult {
-  double loss = 0;      // mean softmax cross-entropy over the batch
-  double accuracy = 0;  // fraction of argmax(logits) == label
 };
 
 class TrainGraph {

@@ -95,15 +95,15 @@ inline Diff diff(const Tensor& got, const Tensor& want) {
   return d;
 }
 
-// Pins an ISA level for the scope; restores the best level after.
+// Pins an ISA level for the scope (clamped to what the CPU has); restores the previous level after.
 class IsaScope {
  public:
-  explicit IsaScope(Isa isa) : got_(set_isa(isa)) {}
-  ~IsaScope() { set_isa(Isa::avx512); }
+  explicit IsaScope(Isa isa) : prev_(active_isa()), got_(set_isa(isa)) {}
+  ~IsaScope() { set_isa(prev_); }
   Isa got() const { return got_; }
 
  private:
-  Isa got_;
+  Isa prev_, got_;
 };
 
 // The SIMD levels this CPU runs (avx2, avx512 where present).
