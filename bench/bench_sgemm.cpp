@@ -1,5 +1,7 @@
 // SGEMM microkernel table benchmark: GFLOP/s of every kernel this CPU runs (STYLE §3: the same
-// table as dispatch and tests), on packed B, for a few shapes from the FP32 benchmark models.
+// table as dispatch and tests), on packed B, for a few shapes from the FP32 benchmark models; then
+// the convolution paths built on it (im2col + SGEMM, with the im2col share, and the transposed
+// pointwise product where it applies).
 //
 //   bench_sgemm [--threads T] [--reps R]
 #include <algorithm>
