@@ -333,10 +333,10 @@ void collect_domains(const Graph& g, std::set<std::string>& domains) {
 }  // namespace
 
 std::string serialize_onnx(const Model& model, const ExportOptions& opts) {
-  int64_t opset = opts.opset ? opts.opset : model.opset("");
-  if (opset > kMaxExportOpset)
+  // A model built in memory may import no default-domain opset: it gets the lowest qforge writes.
+  int64_t opset = opts.opset ? opts.opset : std::max(model.opset(""), kMinExportOpset);
+  if (opset > kMaxExportOpset || opset < kMinExportOpset)
     fail_input("cannot export at opset {}: qforge writes opsets {} to {}", opset, kMinExportOpset, kMaxExportOpset);
-  opset = std::max(opset, kMinExportOpset);
 
   onnx::ModelProto mp;
   int64_t ir = opset <= 18 ? 8 : opset <= 20 ? 9 : 10;

@@ -19,8 +19,8 @@
 //                   window whose KL divergence to the original is smallest; clamped to [min, max].
 //   mse             the clipping range whose expected fake-quantization error under options.scheme is
 //                   smallest, the expectation taken over the histogram (values uniform inside each bin).
-//                   Symmetric schemes search ±t over the bin edges; asymmetric ones shrink [min, max]
-//                   greedily one bin at a time from whichever end lowers the error more, keeping the best.
+//                   Symmetric schemes search ±t over the bin edges; asymmetric ones search both ends
+//                   over the bin edges by coordinate descent from [min, max].
 // Non-finite values → InputError naming the tensor (and the element).
 #pragma once
 #include <cstdint>

@@ -145,6 +145,63 @@ void Session::check_input(size_t i, const Tensor& t) const {
   }
 }
 
+bool Session::cache_hit(const Step& s, std::span<const Tensor> ins) const {
+  if (!s.cached) return false;
+  for (size_t i = 0; i < ins.size(); ++i)
+    if (ins[i].dtype() != s.in_dtypes[i] || ins[i].shape() != s.in_shapes[i]) return false;
+  return true;
+}
+
+// Runs the step's InferFn on the actual inputs and records the output types. The first time, the
+// inference also runs with the runtime (non-constant) input values hidden, as static inference
+// would see them: when it still gives the same fully known types, the outputs depend on the
+// inputs' shapes only, and later runs with unchanged input shapes reuse the recorded types.
+void Session::infer_step(Step& s, std::span<const Tensor> ins) {
+  const ir::Node& node = graph_.nodes[s.node];
+  InferCtx ic{node, {}, {}};
+  for (const auto& t : ins) {
+    ic.inputs.push_back(t.empty() ? TypeShape{} : TypeShape::of(t.dtype(), t.shape()));
+    ic.values.push_back(t.empty() ? nullptr : &t);
+  }
+  std::vector<TypeShape> types = s.op->infer(ic);
+  s.out_dtypes.clear();
+  s.out_shapes.clear();
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    QF_CHECK(i < types.size() && types[i].fully_known(), node.describe() + ": output shape unknown");
+    s.out_dtypes.push_back(types[i].dtype);
+    s.out_shapes.push_back(types[i].concrete());
+  }
+  if (!s.probed) {
+    s.probed = true;
+    // N.B. integer and bool runtime inputs (indices, shapes, modes) may be checked by the inference
+    // even where they do not set the output shape: such steps always run it.
+    bool plain = true;
+    for (size_t i = 0; i < s.in.size(); ++i)
+      if (s.in[i] >= 0 && constants_[s.in[i]].empty()) {
+        ic.values[i] = nullptr;
+        if (!ins[i].empty() && !dtype_is_float(ins[i].dtype())) plain = false;
+      }
+    if (plain) try {
+      const std::vector<TypeShape> blind = s.op->infer(ic);
+      bool same = blind.size() >= node.outputs.size();
+      for (size_t i = 0; same && i < node.outputs.size(); ++i)
+        same = blind[i].fully_known() && blind[i].dtype == s.out_dtypes[i] && blind[i].concrete() == s.out_shapes[i];
+      s.shape_only = same;
+    } catch (const std::exception&) {
+      s.shape_only = false;
+    }
+  }
+  s.cached = s.shape_only;
+  if (s.cached) {
+    s.in_dtypes.clear();
+    s.in_shapes.clear();
+    for (const auto& t : ins) {
+      s.in_dtypes.push_back(t.dtype());
+      s.in_shapes.push_back(t.shape());
+    }
+  }
+}
+
 Tensor Session::allocate(DType dtype, const Shape& shape) {
   size_t need = dtype_storage_bytes(dtype, shape_numel(shape));
   // Best fit among free buffers; buffers are 64-byte padded by alloc_aligned.
@@ -153,7 +210,8 @@ Tensor Session::allocate(DType dtype, const Shape& shape) {
     if (pool_[i].first >= need && (best == pool_.size() || pool_[i].first < pool_[best].first)) best = i;
   if (best != pool_.size()) {
     auto storage = std::move(pool_[best].second);
-    pool_.erase(pool_.begin() + static_cast<std::ptrdiff_t>(best));
+    pool_[best] = std::move(pool_.back());
+    pool_.pop_back();
     return Tensor::with_storage(dtype, shape, std::move(storage));
   }
   size_t cap = (need + 63) / 64 * 64;
@@ -190,24 +248,16 @@ std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs, const std::v
   auto get = [&](int si) -> const Tensor& {
     return constants_[si].empty() ? values[si] : constants_[si];
   };
-  std::vector<Tensor> ins;
-  std::vector<Tensor> outs;
+  std::vector<Tensor>& ins = ins_;
+  std::vector<Tensor>& outs = outs_;
   for (size_t k = 0; k < steps_.size(); ++k) {
-    const Step& s = steps_[k];
+    Step& s = steps_[k];
     const ir::Node& node = graph_.nodes[s.node];
     ins.clear();
     for (int si : s.in) ins.push_back(si >= 0 ? get(si) : Tensor());
-    InferCtx ic{node, {}, {}};
-    for (const auto& t : ins) {
-      ic.inputs.push_back(t.empty() ? TypeShape{} : TypeShape::of(t.dtype(), t.shape()));
-      ic.values.push_back(t.empty() ? nullptr : &t);
-    }
-    std::vector<TypeShape> types = s.op->infer(ic);
+    if (!cache_hit(s, ins)) infer_step(s, ins);
     outs.clear();
-    for (size_t i = 0; i < node.outputs.size(); ++i) {
-      QF_CHECK(i < types.size() && types[i].fully_known(), node.describe() + ": output shape unknown");
-      outs.push_back(allocate(types[i].dtype, types[i].concrete()));
-    }
+    for (size_t i = 0; i < node.outputs.size(); ++i) outs.push_back(allocate(s.out_dtypes[i], s.out_shapes[i]));
     KernelCtx kc{node, ins, outs, s.state.get(), threads_};
     s.op->compute(kc);
     ins.clear();

@@ -49,11 +49,18 @@ class Session {
     int node = 0;  // index into graph_.nodes
     std::vector<int> in, out;  // value slots; -1 for omitted
     std::shared_ptr<void> state;
+    // Output types of the last run, reused while the inputs' dtypes and shapes are unchanged, for
+    // steps whose inference reads no runtime input value (probed on the first inference).
+    bool probed = false, shape_only = false, cached = false;
+    std::vector<DType> in_dtypes, out_dtypes;
+    std::vector<Shape> in_shapes, out_shapes;
   };
   void check_supported(const ir::Model& model) const;
   void fold_constants();
   void plan();
   void check_input(size_t i, const Tensor& t) const;
+  void infer_step(Step& s, std::span<const Tensor> ins);
+  bool cache_hit(const Step& s, std::span<const Tensor> ins) const;
   Tensor allocate(DType dtype, const Shape& shape);
   void release(Tensor& t);
 
@@ -68,6 +75,7 @@ class Session {
   std::vector<std::string> input_names_;  // graph inputs that are not initializers
   std::vector<std::pair<size_t, std::shared_ptr<std::byte>>> pool_;
   ValueHook hook_;
+  std::vector<Tensor> ins_, outs_;     // per-step scratch of run(), kept to avoid reallocation
 };
 
 // Runs an op's inference on concrete tensors (used by the session and by constant folding).

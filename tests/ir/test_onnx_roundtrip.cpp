@@ -158,16 +158,20 @@ TEST(OnnxRoundTrip, IrVersionAndOpsetChoice) {
     onnx::ModelProto p;
     EXPECT_TRUE(p.ParseFromString(ir::serialize_onnx(plain, {.opset = opset})));
     EXPECT_EQ(p.opset_import(0).domain(), "");
-    EXPECT_EQ(p.opset_import(0).version(), std::max<int64_t>(opset, 13));
+    EXPECT_EQ(p.opset_import(0).version(), opset);
     return p.ir_version();
   };
-  EXPECT_EQ(ir_of(11), 8);  // raised to 13
+  // Its Softmax over axis 1 of a 3-D value has no opset-11 form (that opset flattens to 2-D).
+  EXPECT_NE(input_error([&] { ir::serialize_onnx(plain, {.opset = 11}); }).find("needs opset 13"),
+            std::string::npos);
   EXPECT_EQ(ir_of(13), 8);
   EXPECT_EQ(ir_of(18), 8);
   EXPECT_EQ(ir_of(19), 9);
   EXPECT_EQ(ir_of(20), 9);
   EXPECT_EQ(ir_of(21), 10);
   EXPECT_NE(input_error([&] { ir::serialize_onnx(plain, {.opset = 22}); }).find("cannot export at opset 22"),
+            std::string::npos);
+  EXPECT_NE(input_error([&] { ir::serialize_onnx(plain, {.opset = 10}); }).find("cannot export at opset 10"),
             std::string::npos);
 }
 
@@ -182,10 +186,20 @@ ir::Model softmax_model(int64_t axis, bool with_shape) {
 }
 
 TEST(OnnxRoundTrip, Softmax2dCoercionLowered) {
-  // axis is the last axis: the opset-13 Softmax means the same; the qforge attribute is dropped.
+  // At the model's own opset 11 the coerced form is native: one node, axis kept, no qforge attribute.
+  for (auto [axis, shape] : {std::pair{int64_t{1}, true}, {int64_t{-1}, false}}) {
+    std::string bytes = ir::serialize_onnx(softmax_model(axis, shape));
+    onnx::ModelProto p;
+    ASSERT_TRUE(p.ParseFromString(bytes));
+    ASSERT_EQ(p.graph().node_size(), 1);
+    EXPECT_EQ(p.opset_import(0).version(), 11);
+    EXPECT_EQ(p.graph().node(0).attribute(0).i(), axis);
+    EXPECT_EQ(bytes.find("qforge."), std::string::npos);
+  }
+  // At opset 13, the last axis means the same; the qforge attribute is dropped.
   for (auto [axis, shape] : {std::pair{int64_t{2}, true}, {int64_t{-1}, false}}) {
     onnx::ModelProto p;
-    std::string bytes = ir::serialize_onnx(softmax_model(axis, shape));
+    std::string bytes = ir::serialize_onnx(softmax_model(axis, shape), {.opset = 13});
     ASSERT_TRUE(p.ParseFromString(bytes));
     ASSERT_EQ(p.graph().node_size(), 1);
     EXPECT_EQ(p.graph().node(0).attribute_size(), 1);
@@ -195,7 +209,7 @@ TEST(OnnxRoundTrip, Softmax2dCoercionLowered) {
   // Otherwise: Flatten at axis → Softmax over the last axis → Reshape back to Shape(x).
   for (bool shape : {true, false}) {
     onnx::ModelProto p;
-    std::string bytes = ir::serialize_onnx(softmax_model(1, shape));
+    std::string bytes = ir::serialize_onnx(softmax_model(1, shape), {.opset = 13});
     ASSERT_TRUE(p.ParseFromString(bytes));
     EXPECT_EQ(bytes.find("qforge."), std::string::npos);
     std::vector<std::string> ops;
@@ -239,7 +253,10 @@ TEST(OnnxRoundTrip, Opset11OnlyFormsAreRefusedClearly) {
   attr_s(add_node(g, "Resize", {"x", "", "scales"}, {"y"}, "rs"), "coordinate_transformation_mode", "tf_half_pixel_for_nn");
   g->add_output()->set_name("y");
   ir::Model a = parse(m);
-  EXPECT_EQ(input_error([&] { ir::serialize_onnx(a); }),
+  onnx::ModelProto p;  // at its own opset 11 the node is written as it is
+  ASSERT_TRUE(p.ParseFromString(ir::serialize_onnx(a)));
+  EXPECT_EQ(p.graph().node(0).attribute(0).s(), "tf_half_pixel_for_nn");
+  EXPECT_EQ(input_error([&] { ir::serialize_onnx(a, {.opset = 13}); }),
             "cannot export node 'rs' (Resize) at opset 13: coordinate_transformation_mode 'tf_half_pixel_for_nn' exists only in opset 11");
 }
 

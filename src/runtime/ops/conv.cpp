@@ -1,14 +1,18 @@
 // Conv and ConvTranspose (1-D to 3-D, groups incl. depthwise, strides, dilations, pads, auto_pad,
-// output_padding / output_shape). Conv runs the reference at ISA level ref, the direct depthwise
-// kernel for group == C, the transposed product for pointwise convs over few positions (weights
-// packed once in prepare), and im2col + SGEMM otherwise (3-D: reference); a fused activation
-// (qforge.activation*) is applied in the kernels' output stage.
+// output_padding / output_shape). Conv runs the reference at ISA level ref; otherwise, in order:
+// the transposed product for pointwise convs over few positions (weights packed once in prepare),
+// the depthwise kernels for group == C (flat phase planes for short rows on AVX-512, row by row
+// otherwise), the direct padded-width kernel for stride-1 convs (AVX-512), im2col + SGEMM for the
+// rest of 1-D / 2-D, the reference for 3-D. A fused activation (qforge.activation*) is applied in
+// the kernels' output stage.
 #include <algorithm>
 #include <memory>
 
 #include "core/cpu.h"
+#include "runtime/kernels/conv_direct.h"
 #include "runtime/kernels/conv_gemm.h"
 #include "runtime/kernels/dwconv.h"
+#include "runtime/kernels/dwconv_flat.h"
 #include "runtime/kernels/reference/conv_ref.h"
 #include "runtime/ops/conv_attrs.h"
 #include "runtime/ops/infer_util.h"
@@ -155,8 +159,12 @@ void compute_conv(KernelCtx& ctx) {
   if (isa != Isa::ref && packed && packed->kernel == &sgemm_kernel(isa) && conv1x1_transposed_pays(*packed->kernel, g)) {
     conv1x1_f32__gemm_t(*packed->kernel, g, x.data<float>(), reinterpret_cast<const float*>(packed->buf.get()), b, act,
                         y.data<float>(), ctx.threads);
+  } else if (dwconv_flat_applies(isa, g)) {
+    dwconv2d_f32__avx512_flat(g, x.data<float>(), w.data<float>(), b, act, y.data<float>(), ctx.threads);
   } else if (isa != Isa::ref && dwconv_applies(g)) {
     dwconv2d_f32(dwconv_kernel(isa), g, x.data<float>(), w.data<float>(), b, act, y.data<float>(), ctx.threads);
+  } else if (conv_direct_applies(isa, g)) {
+    conv2d_f32__avx512_direct(g, x.data<float>(), w.data<float>(), b, act, y.data<float>(), ctx.threads);
   } else if (isa != Isa::ref && conv_gemm_applies(g)) {
     conv2d_f32__gemm(sgemm_kernel(isa), g, x.data<float>(), w.data<float>(), b, act, y.data<float>(), ctx.threads);
   } else {
