@@ -158,6 +158,7 @@ bool Session::cache_hit(const Step& s, std::span<const Tensor> ins) const {
 // inputs' shapes only, and later runs with unchanged input shapes reuse the recorded types.
 void Session::infer_step(Step& s, std::span<const Tensor> ins) {
   const ir::Node& node = graph_.nodes[s.node];
+  s.cached = false;  // until the new types are recorded (the inference may throw)
   InferCtx ic{node, {}, {}};
   for (const auto& t : ins) {
     ic.inputs.push_back(t.empty() ? TypeShape{} : TypeShape::of(t.dtype(), t.shape()));

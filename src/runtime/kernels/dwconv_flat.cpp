@@ -4,8 +4,8 @@
 
 namespace qforge::runtime {
 
-// Output rows up to this long. N.B. stride 2 is slower than the row kernel (the strided phase
-// copy costs more than the masks it saves), measured on Zen 5 with mobilenet-like planes.
+// Output rows up to this long. N.B. stride 2 is slower than the row kernel (1.1-1.5x on the
+// mobilenet planes, Zen 5, with a scalar or a vpermt2ps phase copy alike), so it stays there.
 constexpr int64_t kDwConvFlatMaxOw = 32;
 
 bool dwconv_flat_applies(Isa isa, const ConvGeom& g) {

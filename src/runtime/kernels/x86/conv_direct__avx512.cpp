@@ -83,10 +83,11 @@ void tile(size_t K, const float* a, const int64_t* off, const float* xq, const B
   }
 }
 
+// Row tiles [t0, t1) (kMR output channels each) of one 32-position block.
 template <bool kMasked>
 void row_tiles(size_t M, size_t K, const float* w, const int64_t* off, const float* xq, const BlockOut& bo,
-               const float* b, const FusedActivation& act, float* y, int64_t P) {
-  for (size_t m0 = 0; m0 < M; m0 += kMR) {
+               const float* b, const FusedActivation& act, float* y, int64_t P, size_t t0, size_t t1) {
+  for (size_t m0 = t0 * kMR; m0 < std::min(M, t1 * kMR); m0 += kMR) {
     const size_t mr = std::min<size_t>(kMR, M - m0);
     const float* a = w + m0 * K;
     const float* bias = b ? b + m0 : nullptr;
@@ -166,17 +167,21 @@ BlockOut block_out(const Plan& p, size_t blk) {
   return bo;
 }
 
-// Blocks [b0, b1) of one image: xi is the padded image (or x itself when no copy is needed).
-void image_blocks(const Plan& p, const std::vector<BlockOut>& outs, const float* xi, const float* w, const float* b,
-                  const FusedActivation& act, float* yi, size_t b0, size_t b1) {
-  for (size_t blk = b0; blk < b1; ++blk) {
+// Work units [u0, u1) of one image, unit u = row tile u % tiles of block u / tiles (a thread's
+// consecutive units share their block's B vectors in L1). xi is the padded image (or x itself).
+void image_units(const Plan& p, const std::vector<BlockOut>& outs, const float* xi, const float* w, const float* b,
+                 const FusedActivation& act, float* yi, size_t u0, size_t u1) {
+  const size_t tiles = (static_cast<size_t>(p.M) + kMR - 1) / kMR;
+  for (size_t u = u0; u < u1;) {
+    const size_t blk = u / tiles, t0 = u % tiles, t1 = std::min(tiles, t0 + (u1 - u));
     const BlockOut& bo = outs[blk];
     const float* xq = xi + static_cast<int64_t>(blk) * 32;
     // In place, the last block may end at the buffer's end: masked loads there.
     if (!p.copy && static_cast<int64_t>(blk + 1) * 32 > p.Q)
-      row_tiles<true>(static_cast<size_t>(p.M), p.K, w, p.off.data(), xq, bo, b, act, yi, p.P);
+      row_tiles<true>(static_cast<size_t>(p.M), p.K, w, p.off.data(), xq, bo, b, act, yi, p.P, t0, t1);
     else
-      row_tiles<false>(static_cast<size_t>(p.M), p.K, w, p.off.data(), xq, bo, b, act, yi, p.P);
+      row_tiles<false>(static_cast<size_t>(p.M), p.K, w, p.off.data(), xq, bo, b, act, yi, p.P, t0, t1);
+    u += t1 - t0;
   }
 }
 
@@ -190,6 +195,7 @@ void conv2d_f32__avx512_direct(const ConvGeom& g, const float* x, const float* w
   const int64_t in_img = p.C * p.H * p.W, out_img = p.M * p.P;
   const double work = static_cast<double>(p.M) * static_cast<double>(p.K) * static_cast<double>(p.Q);
   const int64_t N = g.batch;
+  const size_t units = p.blocks * ((static_cast<size_t>(p.M) + kMR - 1) / kMR);
   if (threads > 1 && N >= threads) {
     // Whole images per thread: each pads its image into its own scratch.
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -200,11 +206,11 @@ void conv2d_f32__avx512_direct(const ConvGeom& g, const float* x, const float* w
         pad_image(p, xi, xp);
         xi = xp;
       }
-      image_blocks(p, outs, xi, w, b, act, y + n * out_img, 0, p.blocks);
+      image_units(p, outs, xi, w, b, act, y + n * out_img, 0, units);
     }
     return;
   }
-  const int nt = static_cast<int>(std::min<int64_t>(threads, static_cast<int64_t>(p.blocks)));
+  const int nt = static_cast<int>(std::min<int64_t>(threads, static_cast<int64_t>(units)));
   const bool parallel = nt > 1 && work >= 131072;
   for (int64_t n = 0; n < N; ++n) {
     const float* xi = x + n * in_img;
@@ -215,14 +221,14 @@ void conv2d_f32__avx512_direct(const ConvGeom& g, const float* x, const float* w
     }
     float* yi = y + n * out_img;
     if (!parallel) {
-      image_blocks(p, outs, xi, w, b, act, yi, 0, p.blocks);
+      image_units(p, outs, xi, w, b, act, yi, 0, units);
       continue;
     }
-    // Contiguous ranges of blocks per thread (the y rows stay sequential within a thread).
+    // An equal share of the units per thread.
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int t = 0; t < nt; ++t) {
-      const size_t T = static_cast<size_t>(nt), u = static_cast<size_t>(t);
-      image_blocks(p, outs, xi, w, b, act, yi, p.blocks * u / T, p.blocks * (u + 1) / T);
+      const size_t T = static_cast<size_t>(nt), i = static_cast<size_t>(t);
+      image_units(p, outs, xi, w, b, act, yi, units * i / T, units * (i + 1) / T);
     }
   }
 }

@@ -76,8 +76,35 @@ Plan make_plan(const ConvGeom& g) {
   return p;
 }
 
+// Stride 1: the input rows copied in place, only the padding around them zeroed.
+void fill_plane(const Plan& p, const float* x, float* buf) {
+  const __m512 zero = _mm512_setzero_ps();
+  const int64_t rows = std::min(p.H, p.Hh - p.pt), cols = std::min(p.W, p.Wh - p.pl);
+  auto zero_range = [&](float* d, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, zero);
+    if (i < n) _mm512_mask_storeu_ps(d + i, static_cast<__mmask16>((1u << (n - i)) - 1), zero);
+  };
+  zero_range(buf, p.pt * p.Wh);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* d = buf + (p.pt + r) * p.Wh;
+    const float* s = x + r * p.W;
+    zero_range(d, p.pl);
+    int64_t i = 0;
+    for (; i + 16 <= cols; i += 16) _mm512_storeu_ps(d + p.pl + i, _mm512_loadu_ps(s + i));
+    if (i < cols) {
+      const __mmask16 m = static_cast<__mmask16>((1u << (cols - i)) - 1);
+      _mm512_mask_storeu_ps(d + p.pl + i, m, _mm512_maskz_loadu_ps(m, s + i));
+    }
+    zero_range(d + p.pl + cols, p.Wh - p.pl - cols);
+  }
+  const int64_t done = (p.pt + rows) * p.Wh;
+  zero_range(buf + done, static_cast<int64_t>(p.buf_floats) - done);
+}
+
 // buf: s·s phase planes; phase (pr, pc)[i][j] = x[i·s + pr - pt][j·s + pc - pl], 0 outside x.
 __attribute__((no_builtin("memcpy", "memset"))) void fill_phases(const Plan& p, const float* x, float* buf) {
+  if (p.s == 1) return fill_plane(p, x, buf);
   std::memset(buf, 0, p.s * p.s * p.phase_floats * sizeof(float));
   for (int64_t pr = 0; pr < p.s; ++pr)
     for (int64_t pc = 0; pc < p.s; ++pc) {
