@@ -26,30 +26,50 @@ Pool2dPlane plane_of(const PoolGeom& g) {
   return p;
 }
 
-// Runs fn(plane, padded buffer, plane index, load) for every (n, c) plane in parallel; load(x_plane)
-// copies the plane into the thread's padded buffer (whose border keeps `fill`).
+// Floats a plane kernel may read past the last element its windows cover (partial vectors of
+// 16 outputs at stride <= 2 read up to 15·2 columns past the row; larger strides run scalar).
+constexpr int64_t kOverread = 64;
+
+// Runs fn(plane, xs, plane index) for every (n, c) plane, in parallel when the work is large enough;
+// xs is the plane as the kernel reads it. Without begin padding and with every window inside x, that
+// is x itself (row stride W) for every plane whose over-read stays inside x; otherwise the plane is
+// copied into the thread's padded buffer (whose border keeps `fill`).
 template <class Fn>
-__attribute__((no_builtin("memcpy"))) void for_padded_planes(const PoolGeom& g, float fill, int threads, Fn&& fn) {
+__attribute__((no_builtin("memcpy"))) void for_padded_planes(const PoolGeom& g, const float* x, float fill,
+                                                            int threads, Fn&& fn) {
   Pool2dPlane p = plane_of(g);
   const size_t H = static_cast<size_t>(g.in[1]), W = static_cast<size_t>(g.in[2]);
   const size_t pt = static_cast<size_t>(g.pad_begin[1]), pl = static_cast<size_t>(g.pad_begin[2]);
-  const size_t rows = std::max(pt + H, (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1);
-  const size_t cols = std::max(pl + W, (p.ow - 1) * p.sw + (p.kw - 1) * p.dw + 1);
+  const size_t need_rows = (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1;
+  const size_t need_cols = (p.ow - 1) * p.sw + (p.kw - 1) * p.dw + 1;
+  const size_t rows = std::max(pt + H, need_rows), cols = std::max(pl + W, need_cols);
+  const int64_t planes = g.batch * g.channels, ip = g.in_plane();
+  // Planes [0, direct) are read in place.
+  const bool in_place = pt == 0 && pl == 0 && need_rows <= H && need_cols <= W;
+  const int64_t direct = in_place ? std::max<int64_t>(0, (planes * ip - kOverread) / ip) : 0;
+  Pool2dPlane pd = p;
+  pd.xs = W;
   p.xs = (cols + 15) / 16 * 16;
   const size_t floats = rows * p.xs + kSlack;
-  const int64_t planes = g.batch * g.channels;
   const int nt = static_cast<int>(std::min<int64_t>(threads, planes));
   const bool parallel = nt > 1 && planes * g.out_plane() * g.kernel[1] * g.kernel[2] >= 32768;
 #pragma omp parallel num_threads(nt) if (parallel)
   {
-    float* xp = sgemm_scratch(floats, 2);
-    std::fill(xp, xp + floats, fill);
+    float* xp = nullptr;
 #pragma omp for schedule(static)
     for (int64_t pi = 0; pi < planes; ++pi) {
-      fn(p, xp, pi, [&](const float* x) {
-        for (size_t h = 0; h < H; ++h)
-          for (size_t w = 0; w < W; ++w) xp[(pt + h) * p.xs + pl + w] = x[h * W + w];
-      });
+      const float* xi = x + pi * ip;
+      if (pi < direct) {
+        fn(pd, xi, pi);
+        continue;
+      }
+      if (!xp) {
+        xp = sgemm_scratch(floats, 2);
+        std::fill(xp, xp + floats, fill);
+      }
+      for (size_t h = 0; h < H; ++h)
+        for (size_t w = 0; w < W; ++w) xp[(pt + h) * p.xs + pl + w] = xi[h * W + w];
+      fn(p, xp, pi);
     }
   }
 }
@@ -105,12 +125,9 @@ bool pool2d_applies(const PoolGeom& g) {
 }
 
 void maxpool2d_f32(const Pool2dKernel& k, const PoolGeom& g, const float* x, float* y, int threads) {
-  const int64_t ip = g.in_plane(), op = g.out_plane();
-  for_padded_planes(g, -std::numeric_limits<float>::infinity(), threads,
-                    [&](const Pool2dPlane& p, const float* xp, int64_t pi, auto&& load) {
-                      load(x + pi * ip);
-                      k.fn(p, xp, true, y + pi * op);
-                    });
+  const int64_t op = g.out_plane();
+  for_padded_planes(g, x, -std::numeric_limits<float>::infinity(), threads,
+                    [&](const Pool2dPlane& p, const float* xs, int64_t pi) { k.fn(p, xs, true, y + pi * op); });
 }
 
 void avgpool2d_f32(const Pool2dKernel& k, const PoolGeom& g, bool count_include_pad, const float* x, float* y,
@@ -119,11 +136,10 @@ void avgpool2d_f32(const Pool2dKernel& k, const PoolGeom& g, bool count_include_
                                               g.in[1], g.pad_end[1], count_include_pad);
   const std::vector<float> cols = axis_counts(g.out[2], g.kernel[2], g.stride[2], g.dilation[2], g.pad_begin[2],
                                               g.in[2], g.pad_end[2], count_include_pad);
-  const int64_t ip = g.in_plane(), op = g.out_plane();
-  for_padded_planes(g, 0.f, threads, [&](const Pool2dPlane& p, const float* xp, int64_t pi, auto&& load) {
-    load(x + pi * ip);
+  const int64_t op = g.out_plane();
+  for_padded_planes(g, x, 0.f, threads, [&](const Pool2dPlane& p, const float* xs, int64_t pi) {
     float* yp = y + pi * op;
-    k.fn(p, xp, false, yp);
+    k.fn(p, xs, false, yp);
     for (size_t oh = 0; oh < p.oh; ++oh)
       for (size_t ow = 0; ow < p.ow; ++ow) yp[oh * p.ow + ow] /= rows[oh] * cols[ow];
   });

@@ -1,6 +1,8 @@
 // 1-D / 2-D MaxPool and AveragePool over padded planes: one table of per-plane kernels (STYLE §3)
-// and the driver. The driver copies each (n, c) plane into a padded buffer (-inf around it for
-// max, 0 for average) that covers every window position, so the plane kernel has no bounds checks:
+// and the driver. The driver hands the plane kernel a plane that covers every window position, so
+// the kernel has no bounds checks: x itself when there is no begin padding and every window lies
+// inside x (except the last planes, whose vector over-read would leave x), otherwise a copy in a
+// padded buffer (-inf around it for max, 0 for average):
 //   max:  y[oh][ow] = max_{kh,kw} xpad[oh*sh + kh*dh][ow*sw + kw*dw]
 //   sum:  the same with +; the driver divides by the window's count, which is separable:
 //         count(oh, ow) = rows(oh) · cols(ow) (in-bounds or, with count_include_pad, in the padded extent).
