@@ -311,7 +311,8 @@ std::string bundled_model() { return std::string(QFORGE_SOURCE_DIR) + "/models/f
 bool have_fashion_mnist() { return fs::exists(fs::path(data::fashion_mnist_dir()) / "t10k-images-idx3-ubyte.gz"); }
 
 TEST_F(Cli, EvalBundledModelOnFashionMnistJson) {
-  if (!fs::exists(bundled_model()) || !have_fashion_mnist()) GTEST_SKIP() << "needs the bundled model and dataset-fashion-mnist";
+  // The test command installs dataset-fashion-mnist (scripts/deps.sh); its absence is a failure.
+  ASSERT_TRUE(fs::exists(bundled_model()) && have_fashion_mnist()) << "needs the bundled model and dataset-fashion-mnist";
   CliResult r = run({"eval", bundled_model(), "--data", "fashion-mnist:test:500", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -325,7 +326,8 @@ TEST_F(Cli, EvalBundledModelOnFashionMnistJson) {
 }
 
 TEST_F(Cli, DemoRunsEndToEnd) {
-  if (!fs::exists(bundled_model()) || !have_fashion_mnist()) GTEST_SKIP() << "needs the bundled model and dataset-fashion-mnist";
+  // The test command installs dataset-fashion-mnist (scripts/deps.sh); its absence is a failure.
+  ASSERT_TRUE(fs::exists(bundled_model()) && have_fashion_mnist()) << "needs the bundled model and dataset-fashion-mnist";
   CliResult r = run({"demo", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);

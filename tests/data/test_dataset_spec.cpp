@@ -40,8 +40,9 @@ std::string gunzip_prefix(const std::string& path, size_t n) {
   return out;
 }
 
+// The test command installs dataset-fashion-mnist (scripts/deps.sh); its absence is a failure.
 #define REQUIRE_FASHION_MNIST() \
-  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << fashion_mnist_dir()
+  ASSERT_TRUE(have_fashion_mnist()) << "dataset-fashion-mnist is not installed at " << fashion_mnist_dir()
 
 }  // namespace
 
