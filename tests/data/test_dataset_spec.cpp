@@ -9,7 +9,7 @@
 #include <functional>
 
 #include "data/dataset.h"
-#include "temp_dir.h"
+#include "../temp_dir.h"
 
 using namespace qforge;
 using namespace qforge::data;

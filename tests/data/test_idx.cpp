@@ -8,7 +8,7 @@
 
 #include "data/dataset.h"
 #include "data/idx.h"
-#include "temp_dir.h"
+#include "../temp_dir.h"
 
 using namespace qforge;
 using namespace qforge::data;

@@ -16,7 +16,7 @@
 #include "data/dataset.h"
 #include "data/image_decode.h"
 #include "data/preprocess.h"
-#include "temp_dir.h"
+#include "../temp_dir.h"
 
 using namespace qforge;
 using namespace qforge::data;

@@ -7,7 +7,7 @@
 
 #include "data/dataset.h"
 #include "data/npy.h"
-#include "temp_dir.h"
+#include "../temp_dir.h"
 
 using namespace qforge;
 using namespace qforge::data;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.h"
 #include "ir/onnx_io.h"
 
 namespace qforge::test {
@@ -157,16 +158,7 @@ std::string input_error(F&& f) {
   return "";
 }
 
-// A fresh folder under the system temp dir, removed at destruction.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "qforge_test_XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string str(const std::string& rel = "") const { return rel.empty() ? path.string() : (path / rel).string(); }
-};
+using qforge::testing::TempDir;  // tests/temp_dir.h
 
 // ---- IR equality (field by field, tensors bit-equal) ----
 

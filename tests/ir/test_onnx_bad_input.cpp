@@ -153,7 +153,7 @@ TEST(OnnxBadInput, HugeDeclaredTensorsRefusedBeforeAllocation) {
     e->set_key("location");
     e->set_value("w.bin");
   });
-  std::string e = input_error([&] { parse(ext, dir.str()); });
+  std::string e = input_error([&] { parse(ext, dir.path()); });
   expect_named_one_line(e);
   EXPECT_NE(e.find("exceed the limit of 17179869184 bytes"), std::string::npos) << e;
 }
@@ -246,9 +246,9 @@ struct ExternalFixture {
   TempDir dir;
   std::string model_dir;
   ExternalFixture() {
-    model_dir = dir.str("model");
+    model_dir = dir.path("model");
     std::filesystem::create_directories(model_dir);
-    std::ofstream(dir.str("secret.bin"), std::ios::binary) << std::string(8, 'S');
+    std::ofstream(dir.path("secret.bin"), std::ios::binary) << std::string(8, 'S');
     std::ofstream(model_dir + "/w.bin", std::ios::binary) << std::string(8, 'W');
   }
   // Writes model.onnx with one f32[2] initializer stored at `location` and loads it.
@@ -276,7 +276,7 @@ struct ExternalFixture {
 
 TEST(OnnxBadInputExternal, AbsolutePath) {
   ExternalFixture f;
-  std::string e = f.load_error(f.dir.str("secret.bin"));
+  std::string e = f.load_error(f.dir.path("secret.bin"));
   EXPECT_NE(e.find("is an absolute path"), std::string::npos) << e;
 }
 
@@ -288,8 +288,8 @@ TEST(OnnxBadInputExternal, DotDotComponent) {
 
 TEST(OnnxBadInputExternal, SymlinkEscapingTheFolder) {
   ExternalFixture f;
-  std::filesystem::create_symlink(f.dir.str("secret.bin"), f.model_dir + "/link.bin");
-  std::filesystem::create_directory_symlink(f.dir.path, f.model_dir + "/up");
+  std::filesystem::create_symlink(f.dir.path("secret.bin"), f.model_dir + "/link.bin");
+  std::filesystem::create_directory_symlink(f.dir.path(), f.model_dir + "/up");
   EXPECT_NE(f.load_error("link.bin").find("resolves outside the model's folder"), std::string::npos);
   EXPECT_NE(f.load_error("up/secret.bin").find("resolves outside the model's folder"), std::string::npos);
 }

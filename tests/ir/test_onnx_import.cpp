@@ -451,10 +451,10 @@ void set_external(TP* t, const std::string& location, const std::string& offset,
 
 TEST(OnnxImportExternal, RelativeFileWithOffsetAndLength) {
   TempDir dir;
-  std::filesystem::create_directories(dir.path / "data");
+  std::filesystem::create_directories(std::filesystem::path(dir.path()) / "data");
   // 5 junk bytes, then f32 [1.5, -2.25] at offset 5.
-  write_bytes(dir.str("data/w.bin"), hex_bytes({9, 9, 9, 9, 9, 0, 0, 0xC0, 0x3F, 0, 0, 0x10, 0xC0, 7}));
-  std::filesystem::create_symlink("w.bin", dir.path / "data" / "alias.bin");  // stays inside: allowed
+  write_bytes(dir.path("data/w.bin"), hex_bytes({9, 9, 9, 9, 9, 0, 0, 0xC0, 0x3F, 0, 0, 0x10, 0xC0, 7}));
+  std::filesystem::create_symlink("w.bin", std::filesystem::path(dir.path()) / "data" / "alias.bin");  // stays inside: allowed
   auto m = make_model(13);
   auto* g = m.mutable_graph();
   for (const char* name : {"w", "w2"}) {
@@ -465,8 +465,8 @@ TEST(OnnxImportExternal, RelativeFileWithOffsetAndLength) {
     set_external(t, std::string(name) == "w" ? "data/w.bin" : "data/alias.bin", "5", name == std::string("w") ? "8" : "");
     g->add_output()->set_name(name);
   }
-  write_file_atomic(dir.str("model.onnx"), bytes_of(m));
-  ir::Model r = ir::load_onnx(dir.str("model.onnx"));
+  write_file_atomic(dir.path("model.onnx"), bytes_of(m));
+  ir::Model r = ir::load_onnx(dir.path("model.onnx"));
   EXPECT_EQ(r.graph.initializer("w")->to_f32_vector(), (std::vector<float>{1.5f, -2.25f}));
   EXPECT_EQ(r.graph.initializer("w2")->to_f32_vector(), (std::vector<float>{1.5f, -2.25f}));
 }

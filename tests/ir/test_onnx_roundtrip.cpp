@@ -263,7 +263,7 @@ TEST(OnnxRoundTrip, Opset11OnlyFormsAreRefusedClearly) {
 TEST(OnnxRoundTrip, SaveRefusesToOverwriteTheInput) {
   TempDir dir;
   ir::Model a = parse(rich_model(13));
-  std::string in = dir.str("in.onnx"), out = dir.str("out.onnx");
+  std::string in = dir.path("in.onnx"), out = dir.path("out.onnx");
   ir::save_onnx(a, in);
   ir::Model loaded = ir::load_onnx(in);
   expect_model_equal(a, loaded);
