@@ -22,6 +22,9 @@ namespace qforge::quant {
 using BatchSource = std::function<std::vector<Tensor>()>;
 // For single-input models: the next input tensor, an empty Tensor at the end.
 using SingleBatchSource = std::function<Tensor()>;
+// Several passes over the same data (calibration, SmoothQuant statistics, bias correction): each call
+// returns a fresh source starting at the first batch.
+using BatchSourceFactory = std::function<BatchSource()>;
 
 struct CalibOptions {
   std::string method = "minmax";                // for every tensor without an override

@@ -43,7 +43,7 @@ Progress::Progress(std::string label) : label_(std::move(label)), enabled_(isatt
 
 Progress::~Progress() { finish(); }
 
-void Progress::update(int64_t done, int64_t total) {
+void Progress::update(int64_t done, int64_t total, const std::string& extra) {
   if (!enabled_ || total <= 0) return;
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && done < total && now - last_ < std::chrono::milliseconds(100)) return;
@@ -52,8 +52,8 @@ void Progress::update(int64_t done, int64_t total) {
   int filled = static_cast<int>(kWidth * done / total);
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kWidth, '.');
-  std::fprintf(stderr, "\r%s [%s] %lld/%lld", label_.c_str(), bar.c_str(), static_cast<long long>(done),
-               static_cast<long long>(total));
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld%s\033[K", label_.c_str(), bar.c_str(), static_cast<long long>(done),
+               static_cast<long long>(total), extra.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

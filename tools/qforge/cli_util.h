@@ -24,7 +24,7 @@ class Progress {
  public:
   explicit Progress(std::string label);
   ~Progress();
-  void update(int64_t done, int64_t total);
+  void update(int64_t done, int64_t total, const std::string& extra = {});  // extra: after the count
   void finish();  // clears the line
 
  private:

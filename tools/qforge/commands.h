@@ -16,6 +16,7 @@ struct Command {
 int cmd_inspect(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
+int cmd_train(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
 
 }  // namespace qforge::cli

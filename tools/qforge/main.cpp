@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"inspect", qforge::cli::cmd_inspect, "op histogram, parameters, bytes by dtype, inputs/outputs, opsets"},
     {"run", qforge::cli::cmd_run, "run a model on .npy inputs and write .npy outputs"},
     {"eval", qforge::cli::cmd_eval, "top-1/top-5, per-class accuracy and confusion matrix on a dataset"},
+    {"train", qforge::cli::cmd_train, "train a bundled architecture or fine-tune a model, export float32 ONNX"},
 };
 
 void usage(FILE* f) {
