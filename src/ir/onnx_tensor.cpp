@@ -98,7 +98,9 @@ void read_external(const onnx::TensorProto& p, void* dst, size_t need, const Ten
   if (!has_length) length = need;
   if (length != need)
     w.fail("external data length is {} bytes, dims {} need {}", length, shape_str({p.dims().begin(), p.dims().end()}), need);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO placed in the model's folder must not wait for a writer; the
+  // regular-file check below then refuses it (no effect on reads of regular files).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) w.fail("cannot open external data file '{}': {}", printable(location), std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

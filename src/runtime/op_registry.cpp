@@ -22,6 +22,7 @@ Shape TypeShape::concrete() const {
   return s;
 }
 
+
 namespace {
 std::vector<OpDef> build_registry() {
   std::vector<OpDef> ops;
@@ -31,9 +32,11 @@ std::vector<OpDef> build_registry() {
   register_ops_reduce(ops);
   register_ops_shape(ops);
   register_ops_quant(ops);
+  register_ops_quant_ext(ops);
   register_ops_linear(ops);
   register_ops_pool(ops);
   register_ops_resize(ops);
+  register_ops_qlinear(ops);
   return ops;
 }
 

@@ -72,9 +72,11 @@ void register_ops_normalization(std::vector<OpDef>& ops);// ops/normalization.cp
 void register_ops_reduce(std::vector<OpDef>& ops);       // ops/reduce.cpp: ReduceMean/Sum/Max, ArgMax
 void register_ops_shape(std::vector<OpDef>& ops);        // ops/shape.cpp: Reshape, Transpose, Concat, Slice, Gather, ...
 void register_ops_quant(std::vector<OpDef>& ops);        // ops/quant.cpp: QuantizeLinear, DequantizeLinear
+void register_ops_quant_ext(std::vector<OpDef>& ops);    // ops/quant_ext.cpp: DynamicQuantizeLinear, MatMulInteger, MatMulBnb4
 void register_ops_linear(std::vector<OpDef>& ops);       // ops/linear.cpp: Conv, ConvTranspose, Gemm, MatMul
 void register_ops_pool(std::vector<OpDef>& ops);         // ops/pool.cpp: MaxPool, AveragePool, Global*Pool
 void register_ops_resize(std::vector<OpDef>& ops);       // ops/resize.cpp: Resize, Pad
+void register_ops_qlinear(std::vector<OpDef>& ops);      // ops/qlinear*.cpp: qforge.QConv, QGemm, ... (lowered QDQ)
 
 // The registry, built once. Lookup treats "" and "ai.onnx" as the same domain.
 std::span<const OpDef> all_ops();

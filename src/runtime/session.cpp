@@ -28,6 +28,8 @@ std::vector<Tensor> execute_node(const ir::Node& node, const OpDef& op, std::spa
 Session::Session(const ir::Model& model, SessionOptions opts) : graph_(model.graph) {
   threads_ = opts.threads > 0 ? opts.threads : default_threads();
   check_supported(model);
+  // Before folding, which would turn the weights' DequantizeLinear into float constants.
+  if (opts.lower_qdq) lowering_ = lower_qdq(graph_);
   if (opts.fold_constants) fold_constants();
   if (opts.optimize) ir::optimize_for_inference(graph_);
   plan();

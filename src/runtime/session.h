@@ -12,6 +12,7 @@
 
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "runtime/lower/lower_qdq.h"
 #include "runtime/op_registry.h"
 
 namespace qforge::runtime {
@@ -20,6 +21,7 @@ struct SessionOptions {
   int threads = 0;            // 0: default_threads()
   bool fold_constants = true;
   bool optimize = true;       // ir::optimize_for_inference (BN folding, fusion) before planning
+  bool lower_qdq = true;      // QDQ patterns → integer kernels (runtime/lower/lower_qdq.h), before folding
 };
 
 // Called for every value a run produces (graph inputs first, then each node output in order).
@@ -42,6 +44,9 @@ class Session {
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, const std::vector<std::string>& fetch);
   void set_value_hook(ValueHook hook) { hook_ = std::move(hook); }
   int threads() const { return threads_; }
+  // Nodes that run in float inside a quantized model (lower_qdq), empty when nothing was lowered.
+  const std::vector<LoweringFallback>& fallbacks() const { return lowering_.fallbacks; }
+  int lowered_nodes() const { return lowering_.lowered; }
 
  private:
   struct Step {
@@ -65,6 +70,7 @@ class Session {
   void release(Tensor& t);
 
   ir::Graph graph_;
+  LoweringResult lowering_;
   int threads_ = 1;
   std::unordered_map<std::string, int> slot_of_;
   std::vector<Tensor> constants_;      // per slot; empty where not constant

@@ -1,7 +1,5 @@
-// Conv backward (any group incl. depthwise, strides, dilations, pads, auto_pad; 1-D to 3-D), per
-// image n and group g, with cols = im2col(X_g) [K = (C/G)·kD·kH·kW × P = output positions]:
-//   dW_g += dY_g[M/G × P] · cols^T          dcols = W_g^T · dY_g,  dX_g = col2im(dcols)
-//   dB[m] = Σ_{n, p} dY[n][m][p]
+// Conv backward (any group incl. depthwise, strides, dilations, pads, auto_pad; 1-D to 3-D): reads
+// the geometry and runs the kernels of train/kernels/conv_grad.h (the math is stated there).
 #include <vector>
 
 #include "runtime/kernels/reference/conv_ref.h"
@@ -9,6 +7,7 @@
 #include "runtime/ops/infer_util.h"
 #include "train/backward_rules.h"
 #include "train/grad_util.h"
+#include "train/kernels/conv_grad.h"
 
 namespace qforge::train {
 
@@ -38,32 +37,6 @@ runtime::ConvGeom conv_geom(const ir::Node& node, const Shape& x, const Shape& w
   return g;
 }
 
-// Visits every (row k of cols, output position p, input offset) with the tap inside x.
-template <class Fn>
-void for_taps(const runtime::ConvGeom& g, int64_t cg, Fn&& fn) {
-  const int64_t P = g.out_plane(), ks = g.kernel_size();
-  for (int64_t c = 0; c < cg; ++c)
-    for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
-      for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
-        for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-          const int64_t k = c * ks + (kd * g.kernel[1] + kh) * g.kernel[2] + kw;
-          for (int64_t od = 0; od < g.out[0]; ++od) {
-            const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
-            if (id < 0 || id >= g.in[0]) continue;
-            for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-              const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
-              if (ih < 0 || ih >= g.in[1]) continue;
-              const int64_t row = ((c * g.in[0] + id) * g.in[1] + ih) * g.in[2];
-              for (int64_t ow = 0; ow < g.out[2]; ++ow) {
-                const int64_t iw = ow * g.stride[2] - g.pad_begin[2] + kw * g.dilation[2];
-                if (iw < 0 || iw >= g.in[2]) continue;
-                fn(k * P + (od * g.out[1] + oh) * g.out[2] + ow, row + iw);
-              }
-            }
-          }
-        }
-}
-
 }  // namespace
 
 void backward_conv(BackwardCtx& c) {
@@ -75,44 +48,17 @@ void backward_conv(BackwardCtx& c) {
   if (runtime::fused_activation_of(c.node).kind != runtime::FusedActivation::Kind::none)
     fail_input("{}: training does not support fused activations", c.node.describe());
   const runtime::ConvGeom g = conv_geom(c.node, x.shape(), w.shape());
-  const int64_t G = g.group, Cg = g.in_channels / G, Mg = g.out_channels / G;
-  const int64_t P = g.out_plane(), K = Cg * g.kernel_size(), IP = g.in_plane();
-  const bool want_x = c.wants(0), want_w = c.wants(1), want_b = c.wants(2) && c.has_input(2);
-  Tensor dx = want_x ? zeros_like(x) : Tensor();
-  Tensor dw = want_w ? zeros_like(w) : Tensor();
-  std::vector<float> cols(want_w ? static_cast<size_t>(K * P) : 0), dcols(want_x ? static_cast<size_t>(K * P) : 0);
-  const float* xp = x.data<float>();
-  const float* wp = w.data<float>();
-  const float* dyp = dy.data<float>();
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t gi = 0; gi < G; ++gi) {
-      const float* xg = xp + (n * g.in_channels + gi * Cg) * IP;
-      const float* dyg = dyp + (n * g.out_channels + gi * Mg) * P;
-      if (want_w) {
-        std::fill(cols.begin(), cols.end(), 0.f);
-        for_taps(g, Cg, [&](int64_t ci, int64_t xi) { cols[ci] = xg[xi]; });
-        matmul_f32(Mg, K, P, {dyg, P, 1}, {cols.data(), 1, P}, dw.data<float>() + gi * Mg * K, true, c.threads);
-      }
-      if (want_x) {
-        matmul_f32(K, P, Mg, {wp + gi * Mg * K, 1, K}, {dyg, P, 1}, dcols.data(), false, c.threads);
-        float* dxg = dx.data<float>() + (n * g.in_channels + gi * Cg) * IP;
-        for_taps(g, Cg, [&](int64_t ci, int64_t xi) { dxg[xi] += dcols[ci]; });
-      }
-    }
-  if (want_x) c.grad_inputs[0] = dx;
-  if (want_w) c.grad_inputs[1] = dw;
-  if (want_b) {
-    Tensor db = zeros_like(c.inputs[2]);
-    float* b = db.data<float>();
-    for (int64_t n = 0; n < g.batch; ++n)
-      for (int64_t m = 0; m < g.out_channels; ++m) {
-        const float* d = dyp + (n * g.out_channels + m) * P;
-        double s = 0;
-        for (int64_t p = 0; p < P; ++p) s += d[p];
-        b[m] += static_cast<float>(s);
-      }
-    c.grad_inputs[2] = db;
-  }
+  const bool want_b = c.wants(2) && c.has_input(2);
+  // The kernels overwrite every element.
+  Tensor dx = c.wants(0) ? uninit_f32(x.shape()) : Tensor();
+  Tensor dw = c.wants(1) ? uninit_f32(w.shape()) : Tensor();
+  Tensor db = want_b ? uninit_f32(c.inputs[2].shape()) : Tensor();
+  const ConvGradOut out{dx.empty() ? nullptr : dx.data<float>(), dw.empty() ? nullptr : dw.data<float>(),
+                        db.empty() ? nullptr : db.data<float>()};
+  conv_grad_f32(g, x.data<float>(), w.data<float>(), dy.data<float>(), out, c.threads);
+  if (c.wants(0)) c.grad_inputs[0] = dx;
+  if (c.wants(1)) c.grad_inputs[1] = dw;
+  if (want_b) c.grad_inputs[2] = db;
 }
 
 }  // namespace qforge::train

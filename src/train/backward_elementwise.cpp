@@ -19,10 +19,11 @@ namespace {
 Tensor binary_input_grad(const BackwardCtx& c, size_t i, float sign, const Tensor* other) {
   const Tensor& dy = c.grad_outputs[0];
   const Shape& out = dy.shape();
-  Tensor g = zeros_like(c.inputs[i]);
+  const bool same = c.inputs[i].shape() == out && (!other || other->shape() == out);
+  Tensor g = same ? uninit_f32(out) : zeros_like(c.inputs[i]);  // same shape: every element written
   std::vector<int64_t> os;
   if (other) os = broadcast_strides(other->shape(), out);
-  if (c.inputs[i].shape() == out && (!other || other->shape() == out)) {  // no broadcasting
+  if (same) {  // no broadcasting
     const float* d = dy.data<float>();
     const float* f = other ? other->data<float>() : nullptr;
     float* p = g.data<float>();
@@ -51,7 +52,7 @@ void unary_grad(BackwardCtx& c, Deriv&& deriv) {
   const float* xp = x.data<float>();
   const float* yp = c.outputs[0].data<float>();
   const float* d = c.grad_outputs[0].data<float>();
-  Tensor g = zeros_like(x);
+  Tensor g = uninit_f32(x.shape());  // every element written below
   float* p = g.data<float>();
   const int64_t n = x.numel();
 #pragma omp parallel for num_threads(c.threads) if (n > 65536)

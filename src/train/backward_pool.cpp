@@ -3,7 +3,7 @@
 //   AveragePool: dY[o] / divisor goes to every in-bounds position; divisor as in the forward
 //     (in-bounds count, or with count_include_pad the positions inside [-pad_begin, in + pad_end)).
 //   GlobalAveragePool: dX = dY / plane, broadcast over the plane.
-#include <limits>
+#include <algorithm>
 #include <vector>
 
 #include "runtime/kernels/reference/pool_ref.h"
@@ -80,15 +80,56 @@ void backward_maxpool(BackwardCtx& c) {
   const float* x = c.inputs[0].data<float>();
   const float* dy = c.grad_outputs[0].data<float>();
   float* d = dx.data<float>();
-  const int64_t IP = g.in_plane(), OP = g.out_plane();
-  for (int64_t pl = 0; pl < g.batch * g.channels; ++pl)
-    for_windows(g, [&](int64_t o, const std::vector<int64_t>& taps, int64_t) {
-      int64_t best = -1;
-      float bv = -std::numeric_limits<float>::infinity();
-      for (int64_t t : taps)
-        if (best < 0 || x[pl * IP + t] > bv) bv = x[pl * IP + t], best = t;
-      if (best >= 0) d[pl * IP + best] += dy[pl * OP + o];
-    });
+  const int64_t IP = g.in_plane(), OP = g.out_plane(), planes = g.batch * g.channels;
+  // Planes in parallel (each writes only its own dX plane); within a window the taps run in
+  // (kd, kh, kw) order and the first strictly greater value wins.
+  // Every window inside x (no padding reached, e.g. MaxPool 2×2 stride 2): no bounds checks.
+  bool inside = true;
+  for (int i = 0; i < 3; ++i)
+    inside = inside && g.pad_begin[i] == 0 && (g.out[i] - 1) * g.stride[i] + (g.kernel[i] - 1) * g.dilation[i] < g.in[i];
+#pragma omp parallel for num_threads(c.threads) schedule(static) if (planes * OP > 16384)
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const float* xp = x + pl * IP;
+    const float* dyp = dy + pl * OP;
+    float* dp = d + pl * IP;
+    if (inside && g.out[0] == 1 && g.kernel[0] == 1) {
+      const int64_t W = g.in[2], sh = g.stride[1] * W, sw = g.stride[2], dh = g.dilation[1] * W, dw = g.dilation[2];
+      for (int64_t oh = 0; oh < g.out[1]; ++oh)
+        for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+          const int64_t base = oh * sh + ow * sw;
+          int64_t best = base;
+          float bv = xp[base];
+          for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
+            for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+              const int64_t i = base + kh * dh + kw * dw;
+              if (xp[i] > bv) bv = xp[i], best = i;
+            }
+          dp[best] += dyp[oh * g.out[2] + ow];
+        }
+      continue;
+    }
+    for (int64_t od = 0; od < g.out[0]; ++od)
+      for (int64_t oh = 0; oh < g.out[1]; ++oh)
+        for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+          int64_t best = -1;
+          float bv = 0.f;
+          for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+            const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+            if (id < 0 || id >= g.in[0]) continue;
+            for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+              const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+              if (ih < 0 || ih >= g.in[1]) continue;
+              const int64_t row = (id * g.in[1] + ih) * g.in[2];
+              for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                const int64_t iw = ow * g.stride[2] - g.pad_begin[2] + kw * g.dilation[2];
+                if (iw < 0 || iw >= g.in[2]) continue;
+                if (best < 0 || xp[row + iw] > bv) bv = xp[row + iw], best = row + iw;
+              }
+            }
+          }
+          if (best >= 0) dp[best] += dyp[(od * g.out[1] + oh) * g.out[2] + ow];
+        }
+  }
   c.grad_inputs[0] = dx;
 }
 
@@ -100,8 +141,9 @@ void backward_avgpool(BackwardCtx& c) {
   Tensor dx = zeros_like(c.inputs[0]);
   const float* dy = c.grad_outputs[0].data<float>();
   float* d = dx.data<float>();
-  const int64_t IP = g.in_plane(), OP = g.out_plane();
-  for (int64_t pl = 0; pl < g.batch * g.channels; ++pl)
+  const int64_t IP = g.in_plane(), OP = g.out_plane(), planes = g.batch * g.channels;
+#pragma omp parallel for num_threads(c.threads) schedule(static) if (planes * OP > 16384)
+  for (int64_t pl = 0; pl < planes; ++pl)
     for_windows(g, [&](int64_t o, const std::vector<int64_t>& taps, int64_t padded) {
       const int64_t div = include_pad ? padded : static_cast<int64_t>(taps.size());
       if (div == 0) return;
@@ -119,9 +161,10 @@ void backward_global_avgpool(BackwardCtx& c) {
   Tensor dx = zeros_like(x);
   const float* dy = c.grad_outputs[0].data<float>();
   float* d = dx.data<float>();
+#pragma omp parallel for num_threads(c.threads) schedule(static) if (planes * plane > 65536)
   for (int64_t p = 0; p < planes; ++p) {
     const float v = dy[p] / static_cast<float>(plane);
-    for (int64_t i = 0; i < plane; ++i) d[p * plane + i] = v;
+    std::fill(d + p * plane, d + (p + 1) * plane, v);
   }
   c.grad_inputs[0] = dx;
 }

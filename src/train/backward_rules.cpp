@@ -27,9 +27,9 @@ constexpr BackwardRule kRules[] = {
 std::span<const BackwardRule> backward_rules() { return kRules; }
 
 const BackwardRule* find_backward_rule(std::string_view domain, std::string_view op_type) {
-  if (!domain.empty() && domain != "ai.onnx") return nullptr;
+  if (domain == "ai.onnx") domain = {};
   for (const auto& r : kRules)
-    if (r.op_type == op_type) return &r;
+    if (r.op_type == op_type && r.domain == domain) return &r;
   return nullptr;
 }
 

@@ -28,8 +28,9 @@ struct BackwardCtx {
 using BackwardFn = void (*)(BackwardCtx&);
 
 struct BackwardRule {
-  std::string_view op_type;  // default ONNX domain
+  std::string_view op_type;
   BackwardFn fn;
+  std::string_view domain = {};  // "" = the default ONNX domain (also matches "ai.onnx")
 };
 
 // Rule families, one file each.

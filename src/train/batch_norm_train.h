@@ -13,8 +13,9 @@
 namespace qforge::train {
 
 // inputs: X, scale, B, input_mean, input_var (the last two are updated in place).
-// saved receives {μ [C], 1/√(σ² + ε) [C]} for the backward rule.
+// saved receives {μ [C], 1/√(σ² + ε) [C]} for the backward rule. Channels run in parallel on up
+// to `threads` threads (each channel's sums are independent of the thread count).
 Tensor batch_norm_train_forward(const ir::Node& node, std::span<const Tensor> inputs,
-                                std::vector<Tensor>& saved);
+                                std::vector<Tensor>& saved, int threads = 1);
 
 }  // namespace qforge::train

@@ -1,5 +1,7 @@
 #include "train/grad_util.h"
 
+#include <cstdlib>
+#include <new>
 #include <vector>
 
 #include "runtime/kernels/sgemm.h"
@@ -25,6 +27,13 @@ void matmul_f32(int64_t M, int64_t N, int64_t K, MatView a, MatView b, float* c,
                  runtime::SgemmA{a.p, static_cast<size_t>(a.rs), static_cast<size_t>(a.cs)}, b.p,
                  static_cast<size_t>(b.rs), static_cast<size_t>(b.cs), c, static_cast<size_t>(N),
                  accumulate, runtime::SgemmEpilogue{}, threads);
+}
+
+Tensor uninit_f32(const Shape& shape) {
+  const size_t bytes = (static_cast<size_t>(shape_numel(shape)) * sizeof(float) + 63) / 64 * 64 + 64;
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) throw std::bad_alloc();
+  return Tensor::with_storage(DType::f32, shape, std::shared_ptr<std::byte>(static_cast<std::byte*>(p), std::free));
 }
 
 std::vector<int64_t> broadcast_strides(const Shape& shape, const Shape& out) {

@@ -28,4 +28,8 @@ void reduce_broadcast_f32(const Shape& out, const float* src, const float* f,
 // A zero-filled f32 tensor of the shape of t.
 inline Tensor zeros_like(const Tensor& t) { return Tensor(DType::f32, t.shape()); }
 
+// An f32 tensor of `shape` whose contents are undefined (no zero fill: the big per-step gradient
+// buffers skip a pass over memory), for results the caller overwrites entirely.
+Tensor uninit_f32(const Shape& shape);
+
 }  // namespace qforge::train

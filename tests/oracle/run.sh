@@ -51,10 +51,20 @@ echo "== oracle models"
 "$PY" "$HERE/run_oracle.py" "$QFORGE_BIN" "$WORK/models" --jobs "$JOBS" | tee "$WORK/oracle.log" || status=1
 echo "== real models"
 "$PY" "$HERE/real_models.py" "$QFORGE_BIN" --work "$WORK/real" | tee "$WORK/real.log" || status=1
+echo "== quantization ops"
+{ rm -rf "$WORK/quant_ext" && "$PY" "$HERE/gen_quant_ext.py" "$WORK/quant_ext" &&
+  "$PY" "$HERE/run_oracle.py" "$QFORGE_BIN" "$WORK/quant_ext" --jobs "$JOBS"; } | tee "$WORK/quant_ext.log" || status=1
+echo "== quantizer exports"
+"$PY" "$HERE/quantize_oracle.py" "$QFORGE_BIN" --work "$WORK/quantize" | tee "$WORK/quantize.log" || status=1
+echo "== integer runtime (lowered QDQ vs ORT)"
+"$PY" "$HERE/qdq_oracle.py" "$QFORGE_BIN" "$WORK/qdq" | tee "$WORK/qdq.log" || status=1
+echo "== bundled models and trained architectures"
+"$PY" "$HERE/bundled_models.py" "$QFORGE_BIN" --work "$WORK/bundled" | tee "$WORK/bundled.log" || status=1
 
-# one closing line for both suites
+# one closing line for all suites
 total_pass=0 total_fail=0
-for log in "$WORK/oracle.log" "$WORK/real.log"; do
+for log in "$WORK/oracle.log" "$WORK/real.log" "$WORK/quant_ext.log" "$WORK/quantize.log" "$WORK/qdq.log" \
+  "$WORK/bundled.log"; do
   if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1); then
     read -r p _ f _ <<<"${line//,/}"
     total_pass=$((total_pass + p)) total_fail=$((total_fail + f))

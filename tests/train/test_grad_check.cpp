@@ -42,6 +42,40 @@ TEST(TrainGradCheck, ConvSameUpper1D) {
   grad_check(m, {rand_tensor({2, 3, 8}, 9)}, kTol);
 }
 
+// Stride-1 Convs take dX from a forward Conv with flipped weights (train/kernels/conv_grad.h):
+// wide enough for the runtime's direct kernel, narrow (im2col GEMM), grouped, pointwise.
+TEST(TrainGradCheck, ConvStride1PaddedWide) {
+  auto m = one_node_model("Conv", {"x", "w", "b"}, {"x"},
+                          {{"w", rand_tensor({5, 3, 3, 3}, 62)}, {"b", rand_tensor({5}, 63)}},
+                          {attr_ints("pads", {1, 1, 1, 1})});
+  grad_check(m, {rand_tensor({2, 3, 3, 17}, 61)}, kTol);
+}
+
+TEST(TrainGradCheck, ConvStride1GroupedAsymmetricPads) {
+  auto m = one_node_model("Conv", {"x", "w"}, {"x"}, {{"w", rand_tensor({4, 3, 2, 3}, 65)}},
+                          {attr_i("group", 2), attr_ints("pads", {0, 2, 1, 1})});
+  grad_check(m, {rand_tensor({2, 6, 4, 5}, 64)}, kTol);
+}
+
+TEST(TrainGradCheck, ConvPointwise) {
+  auto m = one_node_model("Conv", {"x", "w", "b"}, {"x"},
+                          {{"w", rand_tensor({7, 5, 1, 1}, 67)}, {"b", rand_tensor({7}, 68)}});
+  grad_check(m, {rand_tensor({3, 5, 3, 4}, 66)}, kTol);
+}
+
+TEST(TrainGradCheck, ConvPointwiseStride2) {
+  auto m = one_node_model("Conv", {"x", "w"}, {"x"}, {{"w", rand_tensor({4, 3, 1, 1}, 70)}},
+                          {attr_ints("strides", {2, 2})});
+  grad_check(m, {rand_tensor({2, 3, 5, 6}, 69)}, kTol);
+}
+
+TEST(TrainGradCheck, ConvDepthwiseMultiplierStride1) {
+  auto m = one_node_model("Conv", {"x", "w", "b"}, {"x"},
+                          {{"w", rand_tensor({6, 1, 3, 3}, 72)}, {"b", rand_tensor({6}, 73)}},
+                          {attr_i("group", 3), attr_ints("pads", {1, 1, 1, 1})});
+  grad_check(m, {rand_tensor({2, 3, 5, 6}, 71)}, kTol);
+}
+
 void gemm_case(int ta, int tb, Shape c_shape, uint32_t seed) {
   const Shape a = ta ? Shape{5, 3} : Shape{3, 5};
   const Shape b = tb ? Shape{7, 5} : Shape{5, 7};
@@ -119,6 +153,11 @@ TEST(TrainGradCheck, MaxPool) {
   auto m = one_node_model("MaxPool", {"x"}, {"x"}, {},
                           {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1})});
   grad_check(m, {rand_distinct({2, 3, 5, 5}, 50)}, kTol);
+}
+
+TEST(TrainGradCheck, MaxPool2x2NoPad) {  // the in-bounds fast path, odd size (last row/column unused)
+  auto m = one_node_model("MaxPool", {"x"}, {"x"}, {}, {attr_ints("kernel_shape", {2, 2}), attr_ints("strides", {2, 2})});
+  grad_check(m, {rand_distinct({2, 3, 5, 7}, 74)}, kTol);
 }
 
 TEST(TrainGradCheck, AveragePoolExcludePad) {

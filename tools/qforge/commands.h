@@ -18,5 +18,8 @@ int cmd_run(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
+int cmd_quantize(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
+int cmd_analyze(int argc, char** argv);
 
 }  // namespace qforge::cli

@@ -1,5 +1,6 @@
 #include "dataset_options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -69,6 +70,19 @@ data::Preprocess to_preprocess(const DatasetOptions& o) {
 
 std::unique_ptr<data::Dataset> open_dataset(const DatasetOptions& o) {
   return data::open_dataset(o.spec, to_preprocess(o));
+}
+
+quant::BatchSourceFactory calib_batches(data::Dataset& ds, int64_t n, int64_t batch) {
+  n = std::min(n, ds.size());
+  return [&ds, n, batch]() -> quant::BatchSource {
+    auto pos = std::make_shared<int64_t>(0);
+    return [&ds, n, batch, pos]() -> std::vector<Tensor> {
+      if (*pos >= n) return {};
+      data::Batch b = ds.read(*pos, std::min(batch, n - *pos));
+      *pos += batch;
+      return {b.x};
+    };
+  };
 }
 
 }  // namespace qforge::cli

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "data/dataset.h"
+#include "quant/calibrate.h"
 
 namespace qforge::cli {
 
@@ -27,5 +28,9 @@ void add_dataset_options(CLI::App& app, DatasetOptions& o, const std::string& da
 data::Preprocess to_preprocess(const DatasetOptions& o);
 
 std::unique_ptr<data::Dataset> open_dataset(const DatasetOptions& o);
+
+// Calibration batches (quant/calibrate.h) over the first n samples of `ds` (all when n exceeds its
+// size), `batch` samples at a time; each call of the factory starts a fresh pass. `ds` must outlive it.
+quant::BatchSourceFactory calib_batches(data::Dataset& ds, int64_t n, int64_t batch = 64);
 
 }  // namespace qforge::cli

@@ -18,7 +18,10 @@ constexpr Command kCommands[] = {
     {"inspect", qforge::cli::cmd_inspect, "op histogram, parameters, bytes by dtype, inputs/outputs, opsets"},
     {"run", qforge::cli::cmd_run, "run a model on .npy inputs and write .npy outputs"},
     {"eval", qforge::cli::cmd_eval, "top-1/top-5, per-class accuracy and confusion matrix on a dataset"},
+    {"quantize", qforge::cli::cmd_quantize, "post-training quantization to QDQ ONNX (int8, int4, nf4, fp16 presets)"},
+    {"bench", qforge::cli::cmd_bench, "latency p50/p90/p99, throughput, peak memory; two models side by side"},
     {"train", qforge::cli::cmd_train, "train a bundled architecture or fine-tune a model, export float32 ONNX"},
+    {"analyze", qforge::cli::cmd_analyze, "per-layer error, sensitivity, class drift and fallbacks of a QDQ model vs FP32"},
 };
 
 void usage(FILE* f) {

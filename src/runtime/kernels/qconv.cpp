@@ -1,0 +1,236 @@
+#include "runtime/kernels/qconv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+#include "runtime/kernels/reference/qconv_ref.h"
+
+namespace qforge::runtime {
+
+namespace {
+
+constexpr QconvDwKernel kQconvDwKernels[] = {
+    {"qconv_dw_u8s8__ref", qconv_dw_u8s8__ref, Isa::ref},
+    {"qconv_dw_u8s8__avx2", qconv_dw_u8s8__avx2, Isa::avx2},
+    {"qconv_dw_u8s8__avx512", qconv_dw_u8s8__avx512, Isa::avx512},
+};
+
+size_t out_bytes(QgemmOut t) { return t == QgemmOut::u8 || t == QgemmOut::s8 ? 1 : 4; }
+
+// Scratch reused across calls on the same thread (no page faults on every run).
+uint8_t* scratch(std::vector<uint8_t>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+void copy_bytes(uint8_t* dst, const uint8_t* src, int64_t n) {
+  if (n >= 16) {
+    std::memcpy(dst, src, static_cast<size_t>(n));
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
+// Padded channels-last copy of one image: dst[(d*Hp + h)*Wp + w][c], x_zp in the padding.
+// Each input row is transposed [C][W] → [W][C] in 16×16 tiles (both sides touch 16-byte runs).
+void to_padded_nhwc(const ConvGeom& g, const uint8_t* x, uint8_t x_zp, uint8_t* dst) {
+  const int64_t C = g.in_channels, W = g.in[2];
+  const int64_t Dp = g.in[0] + g.pad_begin[0] + g.pad_end[0], Hp = g.in[1] + g.pad_begin[1] + g.pad_end[1],
+                Wp = W + g.pad_begin[2] + g.pad_end[2];
+  const bool padded = Dp != g.in[0] || Hp != g.in[1] || Wp != W;
+  if (padded) std::memset(dst, x_zp, static_cast<size_t>(Dp * Hp * Wp * C));
+  for (int64_t d = 0; d < g.in[0]; ++d)
+    for (int64_t h = 0; h < g.in[1]; ++h) {
+      uint8_t* row = dst + (((d + g.pad_begin[0]) * Hp + h + g.pad_begin[1]) * Wp + g.pad_begin[2]) * C;
+      const uint8_t* src = x + (d * g.in[1] + h) * W;
+      if (C == 1) {
+        std::memcpy(row, src, static_cast<size_t>(W));
+        continue;
+      }
+      for (int64_t c0 = 0; c0 < C; c0 += 16)
+        for (int64_t w0 = 0; w0 < W; w0 += 16) {
+          const int64_t c1 = std::min(C, c0 + 16), w1 = std::min(W, w0 + 16);
+          for (int64_t w = w0; w < w1; ++w)
+            for (int64_t c = c0; c < c1; ++c) row[w * C + c] = src[c * g.in_plane() + w];
+        }
+    }
+}
+
+// Copies n bytes; when `spill` may write up to 16 bytes (the caller overwrites the excess next).
+inline void copy_run(uint8_t* dst, const uint8_t* src, int64_t n, bool spill) {
+  if (spill && n <= 16) {
+    std::memcpy(dst, src, 16);  // one unaligned 16-byte move
+    return;
+  }
+  copy_bytes(dst, src, n);
+}
+
+// Row p of A for group grp: the patch of output position p, k = ((kd*kH + kh)*kW + kw)*Cg + c.
+// With group 1 and dilation 1 along W, the kW taps of a kernel row are one run of kW·C bytes of
+// the channels-last input. A run of at most 16 bytes followed by at least 16 more bytes of the same
+// row is copied with one 16-byte move that spills into the next runs' bytes (written right after,
+// never into another row); the source buffer has 16 spare bytes at its end.
+void im2col_row(const ConvGeom& g, const uint8_t* xt, int64_t grp, int64_t od, int64_t oh, int64_t ow, uint8_t* dst) {
+  const int64_t C = g.in_channels, Cg = C / g.group;
+  const int64_t Hp = g.in[1] + g.pad_begin[1] + g.pad_end[1], Wp = g.in[2] + g.pad_begin[2] + g.pad_end[2];
+  const bool joined = g.group == 1 && g.dilation[2] == 1;
+  const int64_t run = joined ? g.kernel[2] * C : Cg, runs = joined ? 1 : g.kernel[2];
+  const int64_t total = g.kernel[0] * g.kernel[1] * runs;
+  int64_t done = 0;
+  for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+    const int64_t d = od * g.stride[0] + kd * g.dilation[0];
+    for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+      const int64_t h = oh * g.stride[1] + kh * g.dilation[1];
+      const uint8_t* row = xt + ((d * Hp + h) * Wp + ow * g.stride[2]) * C + grp * Cg;
+      for (int64_t r = 0; r < runs; ++r) {
+        ++done;
+        copy_run(dst, row + r * g.dilation[2] * C, run, (total - done) * run >= 16);
+        dst += run;
+      }
+    }
+  }
+}
+
+bool is_pointwise(const ConvGeom& g) {
+  for (int i = 0; i < 3; ++i)
+    if (g.kernel[i] != 1 || g.stride[i] != 1 || g.pad_begin[i] != 0 || g.pad_end[i] != 0) return false;
+  return g.group == 1;
+}
+
+}  // namespace
+
+QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const int8_t* w) {
+  const int64_t Cg = g.in_channels / g.group, Mg = g.out_channels / g.group, KS = g.kernel_size();
+  const int64_t Kg = Cg * KS;
+  QF_CHECK(static_cast<size_t>(Kg) <= kQgemmMaxK);
+  QconvPackedW p;
+  std::vector<int8_t> wr(static_cast<size_t>(Mg * Kg));
+  for (int64_t grp = 0; grp < g.group; ++grp) {
+    // wr[m][t*Cg + c] = w[grp*Mg + m][c][t]
+    for (int64_t m = 0; m < Mg; ++m)
+      for (int64_t c = 0; c < Cg; ++c)
+        for (int64_t t = 0; t < KS; ++t) wr[m * Kg + t * Cg + c] = w[((grp * Mg + m) * Cg + c) * KS + t];
+    p.groups.push_back(pack_weights_s8(k, static_cast<size_t>(Kg), static_cast<size_t>(Mg), wr.data(), 1,
+                                       static_cast<size_t>(Kg)));
+  }
+  return p;
+}
+
+void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* x, uint8_t x_zp,
+                        const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads) {
+  static thread_local std::vector<uint8_t> xt_buf, a_buf, c_buf;
+  const int64_t C = g.in_channels, M = g.out_channels, G = g.group, Cg = C / G, Mg = M / G;
+  const int64_t Kg = Cg * g.kernel_size(), P = g.out_plane();
+  const int64_t padded_plane = (g.in[0] + g.pad_begin[0] + g.pad_end[0]) * (g.in[1] + g.pad_begin[1] + g.pad_end[1]) *
+                               (g.in[2] + g.pad_begin[2] + g.pad_end[2]);
+  const size_t esz = out_bytes(out.type);
+  const bool pointwise = is_pointwise(g);
+  // Images per chunk: A and the padded input stay within ~8 MiB.
+  const int64_t per_image = padded_plane * C + (pointwise ? 0 : P * Kg) + P * M * static_cast<int64_t>(esz);
+  const int64_t chunk = std::clamp<int64_t>((8 << 20) / std::max<int64_t>(per_image, 1), 1, g.batch);
+  for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.batch - n0), rows = nb * P;
+    uint8_t* xt = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 16);
+    uint8_t* a = pointwise ? xt : scratch(a_buf, static_cast<size_t>(rows * Kg));
+    uint8_t* ct = scratch(c_buf, static_cast<size_t>(rows * M) * esz);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1)
+    for (int64_t i = 0; i < nb; ++i)
+      to_padded_nhwc(g, x + (n0 + i) * C * g.in_plane(), x_zp, xt + i * padded_plane * C);
+    for (int64_t grp = 0; grp < G; ++grp) {
+      if (!pointwise) {
+        // One task per output row (image, od, oh); no divisions in the inner loop.
+        const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows * Kg > 32768)
+        for (int64_t t = 0; t < nb * OD * OH; ++t) {
+          const int64_t n = t / (OD * OH), od = (t / OH) % OD, oh = t % OH;
+          const uint8_t* xn = xt + n * padded_plane * C;
+          uint8_t* an = a + (t * OW) * Kg;
+          for (int64_t ow = 0; ow < OW; ++ow) im2col_row(g, xn, grp, od, oh, ow, an + ow * Kg);
+        }
+      }
+      QgemmOutputStage st = out;
+      if (st.bias) st.bias += grp * Mg;
+      if (st.scale) st.scale += grp * Mg;
+      if (st.bias_f32) st.bias_f32 += grp * Mg;
+      qgemm_u8s8(k, static_cast<size_t>(rows), a, static_cast<size_t>(pointwise ? C : Kg), x_zp, w.groups[grp], st,
+                 ct + static_cast<size_t>(grp * Mg) * esz, static_cast<size_t>(M), threads);
+    }
+    // ct [rows][M] → y [n][M][P]
+    auto* yb = static_cast<uint8_t*>(y) + static_cast<size_t>(n0 * M * P) * esz;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows * M > 65536)
+    for (int64_t i = 0; i < nb * M; ++i) {
+      const int64_t n = i / M, m = i % M;
+      uint8_t* dst = yb + static_cast<size_t>((n * M + m) * P) * esz;
+      const uint8_t* src = ct + static_cast<size_t>((n * P) * M + m) * esz;
+      if (esz == 1) {
+        for (int64_t p = 0; p < P; ++p) dst[p] = src[p * M];  // M-strided reads of a ct block in cache
+      } else {
+        for (int64_t p = 0; p < P; ++p) std::memcpy(dst + p * 4, src + p * M * 4, 4);
+      }
+    }
+  }
+}
+
+std::span<const QconvDwKernel> qconv_dw_kernels() { return kQconvDwKernels; }
+
+const QconvDwKernel& qconv_dw_kernel(Isa isa) {
+  const QconvDwKernel* best = &kQconvDwKernels[0];
+  for (const auto& k : kQconvDwKernels)
+    if (k.isa <= isa && k.isa >= best->isa) best = &k;
+  return *best;
+}
+
+bool qconv_is_depthwise(const ConvGeom& g) {
+  return g.group > 1 && g.group == g.in_channels && g.group == g.out_channels;
+}
+
+bool qconv_dw_applies(const ConvGeom& g, const QgemmOutputStage& out) {
+  return qconv_is_depthwise(g) && g.in[0] == 1 && g.kernel[0] == 1 && g.out[0] == 1 &&
+         (out.type == QgemmOut::u8 || out.type == QgemmOut::s8);
+}
+
+void qconv_dw_u8s8(const QconvDwKernel& k, const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
+                   const QgemmOutputStage& out, void* y, int threads) {
+  const int64_t C = g.in_channels, esz = static_cast<int64_t>(out_bytes(out.type));
+  const int64_t cb = std::max<int64_t>(1, std::min<int64_t>(C, 16384 / std::max<int64_t>(g.out_plane(), 1)));
+  const int64_t blocks = (C + cb - 1) / cb, tasks = g.batch * blocks;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && tasks > 1)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t n = t / blocks, c0 = (t % blocks) * cb, c1 = std::min(C, c0 + cb);
+    k.fn(g, x + n * C * g.in_plane(), x_zp, w, out, static_cast<uint8_t*>(y) + n * C * g.out_plane() * esz, c0, c1);
+  }
+}
+
+QconvDwPlane qconv_dw_plane_dims(const ConvGeom& g, int64_t slack) {
+  QconvDwPlane p;
+  p.rows = g.in[1] + g.pad_begin[1] + g.pad_end[1];
+  p.row_len = g.out[2] + ((g.kernel[2] - 1) * g.dilation[2]) / g.stride[2] + slack;
+  return p;
+}
+
+void qconv_dw_fill_plane(const ConvGeom& g, const QconvDwPlane& p, const uint8_t* xc, uint8_t x_zp, uint8_t* dst) {
+  const int64_t sw = g.stride[2], W = g.in[2], pl = g.pad_begin[2];
+  for (int64_t r = 0; r < p.rows; ++r) {
+    const int64_t ih = r - g.pad_begin[1];
+    const bool row_in = ih >= 0 && ih < g.in[1];
+    for (int64_t f = 0; f < sw; ++f) {
+      uint8_t* d = dst + (r * sw + f) * p.row_len;
+      // Columns j with iw = j*sw + f - pl in [0, W): [lo, hi).
+      int64_t lo = 0, hi = 0;
+      if (row_in) {
+        lo = std::min(p.row_len, std::max<int64_t>(0, (pl - f + sw - 1) / sw));
+        hi = std::min(p.row_len, std::max(lo, (W - 1 + pl - f) / sw + 1));
+        if (W - 1 + pl - f < 0) hi = lo;
+      }
+      std::memset(d, x_zp, static_cast<size_t>(lo));
+      const uint8_t* src = xc + ih * W + f - pl;
+      if (sw == 1) std::memcpy(d + lo, src + lo, static_cast<size_t>(hi - lo));
+      else
+        for (int64_t j = lo; j < hi; ++j) d[j] = src[j * sw];
+      std::memset(d + hi, x_zp, static_cast<size_t>(p.row_len - hi));
+    }
+  }
+}
+
+}  // namespace qforge::runtime

@@ -1,0 +1,78 @@
+// INT8 convolution: u8 activations (s8 shifted by the caller, see qconv_ref.h), s8 weights, int32
+// accumulation, the qgemm output stage (bias, requantization, fused clamp). Two paths, each equal
+// to qconv_u8s8__ref bit for bit:
+//  - im2col + qgemm (any group, stride, dilation, padding, 1-D to 3-D): the input is first copied to a
+//    padded channels-last buffer filled with x_zp (so padding dequantizes to exactly 0), then each
+//    output position's patch is one row of A = [positions × (kd, kh, kw, c)] — runs of C/G bytes,
+//    memcpy — and A · W^T runs through qgemm_u8s8 with the weights packed once in the same k order.
+//    The products come out as [positions × M] and are transposed into y [N][M][positions].
+//    Images are batched into one product (more rows for the threads) in chunks of bounded size.
+//  - direct depthwise (group == C == M, 1-D / 2-D): one table of kernels (ref, AVX2, AVX-512), see
+//    qconv_dw_u8s8__avx512 for the layout.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/cpu.h"
+#include "runtime/kernels/qgemm.h"
+#include "runtime/kernels/reference/conv_ref.h"
+
+namespace qforge::runtime {
+
+// ---- im2col + qgemm ----
+
+// Per group: W_g^T packed for qgemm, B(k, m) = w[g*M/G + m][c][kd][kh][kw] with k = ((kd*kH + kh)*kW + kw)*(C/G) + c.
+struct QconvPackedW {
+  std::vector<QgemmPackedB> groups;
+};
+// Precondition: (C/G) · kernel size <= kQgemmMaxK.
+QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const int8_t* w);
+
+// y [N][M][out plane] (element type out.type) = conv(x [N][C][in plane] u8). out.bias / out.scale
+// are per output channel (M).
+void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* x, uint8_t x_zp,
+                        const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads);
+
+// ---- direct depthwise ----
+
+// One image, channels [c0, c1): x [C][in plane], w [C][kernel size], y [C][out plane].
+// Optimized kernels: 1-D / 2-D geometry (in[0] == kernel[0] == 1) and out.type u8 or s8 only
+// (qconv_dw_applies); the ref entry takes any geometry and output type.
+using QconvDwFn = void (*)(const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
+                           const QgemmOutputStage& out, void* y, int64_t c0, int64_t c1);
+struct QconvDwKernel {
+  std::string_view name;  // qconv_dw_u8s8__<isa>
+  QconvDwFn fn;
+  Isa isa;
+};
+void qconv_dw_u8s8__avx2(const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
+                         const QgemmOutputStage& out, void* y, int64_t c0, int64_t c1);
+void qconv_dw_u8s8__avx512(const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
+                           const QgemmOutputStage& out, void* y, int64_t c0, int64_t c1);
+
+std::span<const QconvDwKernel> qconv_dw_kernels();  // lowest ISA first
+const QconvDwKernel& qconv_dw_kernel(Isa isa);       // the best with isa <= `isa`
+
+bool qconv_is_depthwise(const ConvGeom& g);
+bool qconv_dw_applies(const ConvGeom& g, const QgemmOutputStage& out);
+
+// All images, parallel over (image, channel block).
+void qconv_dw_u8s8(const QconvDwKernel& k, const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
+                   const QgemmOutputStage& out, void* y, int threads);
+
+// ---- shared by the depthwise kernels ----
+
+// The padded input of one channel as stride phases (1-D / 2-D): row r of the padded plane
+// (r = ih + pad_top, rows [0, in[1] + pads)), phase f in [0, sw), column j holds
+// padded[r][j*sw + f] (x_zp outside x). Tap (kh, kw) of output (oh, ow) is then
+//   plane[((oh*sh + kh*dh) * sw + (kw*dw) % sw) * row_len + ow + (kw*dw) / sw]
+// — contiguous along ow for every stride. row_len covers the widest tap plus `slack` bytes.
+struct QconvDwPlane {
+  int64_t rows = 0, row_len = 0;
+};
+QconvDwPlane qconv_dw_plane_dims(const ConvGeom& g, int64_t slack);
+void qconv_dw_fill_plane(const ConvGeom& g, const QconvDwPlane& p, const uint8_t* xc, uint8_t x_zp, uint8_t* dst);
+
+}  // namespace qforge::runtime

@@ -1,0 +1,249 @@
+// qforge.QAvgPool and qforge.QMaxPool (qlinear.h). QAvgPool: AveragePool / GlobalAveragePool on quantized values —
+//   acc = Σ_window (x − x_zp)   (exact int32; padding contributes 0)
+//   y   = requantize_f32(acc, x_scale / (y_scale · divisor), y_zp, qmin, qmax)
+// divisor: in-bounds window positions, or with count_include_pad the positions inside the padded
+// extent (as avgpool_f32__ref); the whole plane for the global pool. The unlowered graph sums the
+// dequantized floats and divides: the two agree to within one quantization step.
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include "quant/requantize.h"
+#include "runtime/kernels/reference/pool_ref.h"
+#include "runtime/kernels/reference/quantize_ref.h"
+#include "runtime/ops/conv_attrs.h"
+#include "runtime/ops/infer_util.h"
+#include "runtime/ops/qlinear.h"
+
+namespace qforge::runtime {
+
+namespace {
+
+bool is_global(const ir::Node& n) { return n.attr_i("qforge.global", 0) != 0; }
+
+std::vector<TypeShape> infer_qavgpool(const InferCtx& c) {
+  if (c.num_inputs() != 5) fail_node(c.node, "expects 5 inputs, got {}", c.num_inputs());
+  require_q8(c, 0, "x");
+  require_q8(c, 4, "y_zero_point");
+  const DType out_t = c.in(4).dtype;
+  const TypeShape& x = c.in(0);
+  if (!x.has_shape) return {TypeShape::unknown_rank(out_t)};
+  const int nd = x.rank() - 2;
+  if (nd < 1 || nd > 3) fail_node(c.node, "x has rank {}, expected 3 to 5", x.rank());
+  TypeShape y{out_t, true, {x.dims[0], x.dims[1]}};
+  if (is_global(c.node)) {
+    for (int i = 0; i < nd; ++i) y.dims.push_back(ir::Dim::known(1));
+    return {y};
+  }
+  const WindowAttrs a = read_window_attrs(c.node, nd, {});
+  for (int i = 0; i < nd; ++i) {
+    const ir::Dim& in = x.dims[i + 2];
+    y.dims.push_back(in.is_known() ? ir::Dim::known(conv_axis(c.node, a, i, in.value).out) : ir::Dim{});
+  }
+  return {y};
+}
+
+PoolGeom qpool_geom(const ir::Node& node, const Shape& x) {
+  const int nd = static_cast<int>(x.size()) - 2;
+  PoolGeom g;
+  g.batch = x[0];
+  g.channels = x[1];
+  g.nd = nd;
+  const int off = 3 - nd;
+  if (is_global(node)) {
+    for (int i = 0; i < nd; ++i) g.in[off + i] = g.kernel[off + i] = x[i + 2];
+    return g;
+  }
+  const WindowAttrs a = read_window_attrs(node, nd, {});
+  for (int i = 0; i < nd; ++i) {
+    const AxisWindow aw = conv_axis(node, a, i, x[i + 2]);
+    g.in[off + i] = x[i + 2];
+    g.kernel[off + i] = a.kernel[i];
+    g.out[off + i] = aw.out;
+    g.stride[off + i] = a.strides[i];
+    g.dilation[off + i] = a.dilations[i];
+    g.pad_begin[off + i] = aw.pad_begin;
+    g.pad_end[off + i] = aw.pad_end;
+  }
+  return g;
+}
+
+struct QPoolState {
+  double ratio = 1;  // x_scale / y_scale
+  int32_t y_zp = 0, qmin = 0, qmax = 255;
+  bool include_pad = false;
+};
+
+std::shared_ptr<void> prepare_qavgpool(const ir::Node& node, std::span<const Tensor* const> k) {
+  for (size_t i = 1; i < 5; ++i)
+    if (i >= k.size() || !k[i]) fail_node(node, "input {} must be a constant", i);
+  auto s = std::make_shared<QPoolState>();
+  s->ratio = static_cast<double>(q_scalar_f32(node, k[1], "x_scale")) / q_scalar_f32(node, k[3], "y_scale");
+  s->y_zp = q_scalar_zp(node, k[4], "y_zero_point");
+  q_clamp(node, k[4]->dtype(), s->qmin, s->qmax);
+  s->include_pad = node.attr_i("count_include_pad", 0) != 0;
+  return s;
+}
+
+// The window's valid taps along one axis: k in [lo, hi) (i = o*stride − pad + k*dilation in [0, in)),
+// and how many taps lie inside the padded extent (for count_include_pad).
+struct TapRange {
+  int64_t lo, hi, padded;
+};
+TapRange tap_range(const PoolGeom& g, int a, int64_t o) {
+  TapRange t{g.kernel[a], 0, 0};
+  for (int64_t k = 0; k < g.kernel[a]; ++k) {
+    const int64_t i = o * g.stride[a] - g.pad_begin[a] + k * g.dilation[a];
+    t.padded += i < g.in[a] + g.pad_end[a];
+    if (i >= 0 && i < g.in[a]) t.lo = std::min(t.lo, k), t.hi = k + 1;
+  }
+  if (t.hi == 0) t.lo = 0;
+  return t;
+}
+
+template <class T>
+void qavgpool_plane(const PoolGeom& g, const std::vector<float>& scale_of, const QPoolState& s, const T* x,
+                    int32_t x_zp, T* y) {
+  int64_t i = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od) {
+    const TapRange rd = tap_range(g, 0, od);
+    for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+      const TapRange rh = tap_range(g, 1, oh);
+      for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+        const TapRange rw = tap_range(g, 2, ow);
+        int32_t acc = 0;
+        for (int64_t kd = rd.lo; kd < rd.hi; ++kd) {
+          const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+          for (int64_t kh = rh.lo; kh < rh.hi; ++kh) {
+            const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+            const T* xr = x + (id * g.in[1] + ih) * g.in[2] + ow * g.stride[2] - g.pad_begin[2];
+            for (int64_t kw = rw.lo; kw < rw.hi; ++kw) acc += static_cast<int32_t>(xr[kw * g.dilation[2]]) - x_zp;
+          }
+        }
+        // Taps inside x form a box: i is monotonic in k, so each axis's valid taps are contiguous.
+        const int64_t valid = [&] {
+          int64_t v[3];
+          const TapRange* r[3] = {&rd, &rh, &rw};
+          for (int a = 0; a < 3; ++a) v[a] = r[a]->hi - r[a]->lo;
+          return v[0] * v[1] * v[2];
+        }();
+        const int64_t divisor = s.include_pad ? rd.padded * rh.padded * rw.padded : valid;
+        y[i++] = static_cast<T>(quant::requantize_f32(acc, scale_of[static_cast<size_t>(divisor)], s.y_zp, s.qmin, s.qmax));
+      }
+    }
+  }
+}
+
+template <class T>
+void qavgpool_global(int64_t planes, int64_t plane, const QPoolState& s, const T* x, int32_t x_zp, T* y, int threads) {
+  const float scale = static_cast<float>(s.ratio / static_cast<double>(std::max<int64_t>(plane, 1)));
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes * plane > 65536)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* xp = x + p * plane;
+    int32_t acc = 0;
+    for (int64_t i = 0; i < plane; ++i) acc += static_cast<int32_t>(xp[i]);
+    acc -= static_cast<int32_t>(plane) * x_zp;
+    y[p] = static_cast<T>(quant::requantize_f32(acc, scale, s.y_zp, s.qmin, s.qmax));
+  }
+}
+
+template <class T>
+void qavgpool(KernelCtx& k, const QPoolState& s, int32_t x_zp) {
+  const Tensor& x = k.inputs[0];
+  const PoolGeom g = qpool_geom(k.node, x.shape());
+  const T* xs = x.data<T>();
+  T* y = k.outputs[0].data<T>();
+  const int64_t planes = g.batch * g.channels;
+  if (is_global(k.node)) return qavgpool_global(planes, g.in_plane(), s, xs, x_zp, y, k.threads);
+  // requantization scale per divisor (1 .. kernel size), computed once: x_scale / (y_scale · divisor)
+  std::vector<float> scale_of(static_cast<size_t>(g.kernel[0] * g.kernel[1] * g.kernel[2] + 1));
+  for (size_t d = 0; d < scale_of.size(); ++d)
+    scale_of[d] = static_cast<float>(s.ratio / static_cast<double>(std::max<size_t>(d, 1)));
+#pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && planes > 1)
+  for (int64_t p = 0; p < planes; ++p) qavgpool_plane(g, scale_of, s, xs + p * g.in_plane(), x_zp, y + p * g.out_plane());
+}
+
+void compute_qavgpool(KernelCtx& k) {
+  const auto& s = *static_cast<const QPoolState*>(k.state);
+  const int32_t x_zp = q_scalar_zp(k.node, &k.inputs[2], "x_zero_point");
+  if (k.inputs[0].dtype() != k.outputs[0].dtype()) fail_node(k.node, "x and y must have the same dtype");
+  if (k.inputs[0].dtype() == DType::u8) qavgpool<uint8_t>(k, s, x_zp);
+  else qavgpool<int8_t>(k, s, x_zp);
+}
+
+// ---- QMaxPool: MaxPool on u8 / s8 (no Indices output), the same values as maxpool_*8__ref ----
+
+std::vector<TypeShape> infer_qmaxpool(const InferCtx& c) {
+  if (c.num_inputs() != 1) fail_node(c.node, "expects 1 input, got {}", c.num_inputs());
+  require_q8(c, 0, "x");
+  const TypeShape& x = c.in(0);
+  if (!x.has_shape) return {TypeShape::unknown_rank(x.dtype)};
+  const int nd = x.rank() - 2;
+  if (nd < 1 || nd > 3) fail_node(c.node, "x has rank {}, expected 3 to 5", x.rank());
+  const WindowAttrs a = read_window_attrs(c.node, nd, {});
+  TypeShape y{x.dtype, true, {x.dims[0], x.dims[1]}};
+  for (int i = 0; i < nd; ++i) {
+    const ir::Dim& in = x.dims[i + 2];
+    y.dims.push_back(in.is_known() ? ir::Dim::known(conv_axis(c.node, a, i, in.value).out) : ir::Dim{});
+  }
+  return {y};
+}
+
+// Per output row: the column-wise max over the window's valid input rows (contiguous, vectorises),
+// then the max over each window's valid columns. An all-padding window gives the type's lowest value.
+template <class T>
+void qmaxpool_plane(const PoolGeom& g, const T* x, T* y, T* rowmax) {
+  const T lowest = std::numeric_limits<T>::lowest();
+  const int64_t W = g.in[2];
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+      for (int64_t w = 0; w < W; ++w) rowmax[w] = lowest;
+      for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+        const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+        if (id < 0 || id >= g.in[0]) continue;
+        for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+          const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+          if (ih < 0 || ih >= g.in[1]) continue;
+          const T* xr = x + (id * g.in[1] + ih) * W;
+          for (int64_t w = 0; w < W; ++w) rowmax[w] = std::max(rowmax[w], xr[w]);
+        }
+      }
+      T* yr = y + (od * g.out[1] + oh) * g.out[2];
+      for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+        T m = lowest;
+        for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+          const int64_t iw = ow * g.stride[2] - g.pad_begin[2] + kw * g.dilation[2];
+          if (iw >= 0 && iw < W) m = std::max(m, rowmax[iw]);
+        }
+        yr[ow] = m;
+      }
+    }
+}
+
+template <class T>
+void qmaxpool(KernelCtx& k) {
+  const PoolGeom g = qpool_geom(k.node, k.inputs[0].shape());
+  const T* x = k.inputs[0].data<T>();
+  T* y = k.outputs[0].data<T>();
+  const int64_t planes = g.batch * g.channels;
+#pragma omp parallel num_threads(k.threads) if (k.threads > 1 && planes * g.in_plane() > 65536)
+  {
+    std::vector<T> rowmax(static_cast<size_t>(g.in[2]));
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < planes; ++p) qmaxpool_plane(g, x + p * g.in_plane(), y + p * g.out_plane(), rowmax.data());
+  }
+}
+
+void compute_qmaxpool(KernelCtx& k) {
+  if (k.inputs[0].dtype() == DType::u8) qmaxpool<uint8_t>(k);
+  else qmaxpool<int8_t>(k);
+}
+
+}  // namespace
+
+void register_ops_qlinear_pool(std::vector<OpDef>& ops) {
+  ops.push_back({"QAvgPool", "qforge", infer_qavgpool, compute_qavgpool, prepare_qavgpool});
+  ops.push_back({"QMaxPool", "qforge", infer_qmaxpool, compute_qmaxpool, nullptr});
+}
+
+}  // namespace qforge::runtime

@@ -1,0 +1,159 @@
+// The quantized ops qforge's exports use besides QuantizeLinear / DequantizeLinear (quant/quantizer.h):
+// DynamicQuantizeLinear and MatMulInteger (int8-dynamic preset, ONNX Runtime's quantize_dynamic form)
+// and com.microsoft.MatMulBnb4 (nf4 preset, NF4 only). Math: kernels/reference/quant_ext_ref.h.
+#include <algorithm>
+#include <memory>
+
+#include "runtime/kernels/reference/quant_ext_ref.h"
+#include "runtime/ops/ew_util.h"
+
+namespace qforge::runtime {
+namespace {
+
+bool is_u8_or_s8(DType d) { return d == DType::u8 || d == DType::s8; }
+bool is_f32(DType d) { return d == DType::f32; }
+
+// ---- DynamicQuantizeLinear ------------------------------------------------------------------
+
+std::vector<TypeShape> infer_dynamic_quantize(const InferCtx& c) {
+  if (c.num_inputs() != 1) fail_node(c.node, "expects 1 input, got {}", c.num_inputs());
+  require_dtype(c, 0, "x", is_f32);
+  TypeShape y = shape_of_input(c, 0, DType::u8)[0];
+  return {y, TypeShape::of(DType::f32, {}), TypeShape::of(DType::u8, {})};
+}
+
+void compute_dynamic_quantize(KernelCtx& k) {
+  dynamic_quantize_linear_ref(k.inputs[0], k.outputs[0], k.outputs[1], k.outputs[2]);
+}
+
+// ---- MatMulInteger --------------------------------------------------------------------------
+// A [..., M, K] (or [K]) and B [K, N], or A and B with the same batch dims.
+
+std::vector<TypeShape> infer_matmul_integer(const InferCtx& c) {
+  if (c.num_inputs() < 2 || c.num_inputs() > 4) fail_node(c.node, "expects 2 to 4 inputs, got {}", c.num_inputs());
+  require_dtype(c, 0, "A", is_u8_or_s8);
+  require_dtype(c, 1, "B", is_u8_or_s8);
+  if (c.has_input(2)) require_same_dtype(c, 0, 2);
+  if (c.has_input(3)) require_same_dtype(c, 1, 3);
+  const TypeShape& a = c.in(0);
+  const TypeShape& b = c.in(1);
+  if (!a.has_shape || !b.has_shape) return {TypeShape::unknown_rank(DType::s32)};
+  if (a.rank() == 0 || b.rank() < 2) fail_node(c.node, "A must have rank >= 1 and B rank >= 2");
+  const ir::Dim ka = a.dims.back(), kb = b.dims[b.rank() - 2];
+  if (ka.is_known() && kb.is_known() && ka.value != kb.value)
+    fail_node(c.node, "inner dimensions differ: A has {}, B has {}", ka.value, kb.value);
+  if (b.rank() > 2 && a.rank() != b.rank())
+    fail_node(c.node, "a batched B needs A of the same rank (A rank {}, B rank {})", a.rank(), b.rank());
+  TypeShape y{DType::s32, true, std::vector<ir::Dim>(a.dims.begin(), a.dims.end() - 1)};
+  y.dims.push_back(b.dims.back());
+  return {y};
+}
+
+std::vector<int32_t> zero_points(const Tensor& z, const ir::Node& node, const char* what, int64_t allowed) {
+  if (z.empty()) return {};
+  if (!(z.numel() == 1 || (z.rank() == 1 && z.dim(0) == allowed)))
+    fail_node(node, "{} must be a scalar or 1-D of length {}, got shape {}", what, allowed, shape_str(z.shape()));
+  std::vector<int32_t> v;
+  for (int64_t i = 0; i < z.numel(); ++i) v.push_back(static_cast<int32_t>(z.at_i64(i)));
+  return v;
+}
+
+void compute_matmul_integer(KernelCtx& k) {
+  const Tensor& a = k.inputs[0];
+  const Tensor& b = k.inputs[1];
+  const int64_t K = b.dim(-2), N = b.dim(-1);
+  const int64_t M = a.rank() >= 2 ? a.dim(-2) : 1;
+  if (b.rank() > 2) {
+    for (int d = 0; d < a.rank() - 2; ++d)
+      if (a.dim(d) != b.dim(d))
+        fail_node(k.node, "batch dims of A {} and B {} differ", shape_str(a.shape()), shape_str(b.shape()));
+  }
+  const int64_t rows = b.rank() > 2 ? M : a.numel() / K;  // B shared: every row of A at once
+  const int64_t batches = b.rank() > 2 ? a.numel() / (M * K) : 1;
+  const std::vector<int32_t> za = zero_points(k.has_input(2) ? k.inputs[2] : Tensor{}, k.node, "a_zero_point",
+                                              a.rank() == 2 ? M : 1);
+  const std::vector<int32_t> zb = zero_points(k.has_input(3) ? k.inputs[3] : Tensor{}, k.node, "b_zero_point", N);
+  const size_t ea = 1, eb = 1;  // bytes per element
+  for (int64_t t = 0; t < batches; ++t)
+    matmul_integer_ref(static_cast<const uint8_t*>(a.raw()) + t * rows * K * ea, a.dtype() == DType::s8,
+                       static_cast<const uint8_t*>(b.raw()) + t * K * N * eb, b.dtype() == DType::s8, rows, N, K,
+                       za.empty() ? nullptr : za.data(), static_cast<int64_t>(za.size()),
+                       zb.empty() ? nullptr : zb.data(), static_cast<int64_t>(zb.size()),
+                       k.outputs[0].data<int32_t>() + t * rows * N);
+}
+
+// ---- com.microsoft.MatMulBnb4 ---------------------------------------------------------------
+
+struct Bnb4Attrs {
+  int64_t K, N, block;
+};
+
+Bnb4Attrs bnb4_attrs(const ir::Node& n) {
+  Bnb4Attrs a{attr_int(n, "K", -1), attr_int(n, "N", -1), attr_int(n, "block_size", -1)};
+  if (a.K <= 0 || a.N <= 0) fail_node(n, "attributes K and N must be positive (K {}, N {})", a.K, a.N);
+  if (a.block < 16 || (a.block & (a.block - 1))) fail_node(n, "block_size {} is not a power of two >= 16", a.block);
+  if (attr_int(n, "quant_type", 1) != 1) fail_node(n, "quant_type {} is not supported (1 = NF4 only)", attr_int(n, "quant_type", 1));
+  return a;
+}
+
+void check_bnb4_inputs(const ir::Node& n, const Bnb4Attrs& at, const Shape& b, const Shape& absmax) {
+  const int64_t numel = at.K * at.N;
+  if (b.size() != 1 || b[0] != (numel + 1) / 2)
+    fail_node(n, "B must be 1-D of {} bytes for K {} x N {}, got shape {}", (numel + 1) / 2, at.K, at.N, shape_str(b));
+  if (absmax.size() != 1 || absmax[0] != (numel + at.block - 1) / at.block)
+    fail_node(n, "absmax must be 1-D of {} values, got shape {}", (numel + at.block - 1) / at.block, shape_str(absmax));
+}
+
+std::vector<TypeShape> infer_matmul_bnb4(const InferCtx& c) {
+  if (c.num_inputs() != 3) fail_node(c.node, "expects 3 inputs, got {}", c.num_inputs());
+  require_dtype(c, 0, "A", is_f32);
+  require_dtype(c, 1, "B", [](DType d) { return d == DType::u8; });
+  require_dtype(c, 2, "absmax", is_f32);
+  const Bnb4Attrs at = bnb4_attrs(c.node);
+  if (c.in(1).fully_known() && c.in(2).fully_known())
+    check_bnb4_inputs(c.node, at, c.in(1).concrete(), c.in(2).concrete());
+  const TypeShape& a = c.in(0);
+  if (!a.has_shape) return {TypeShape::unknown_rank(DType::f32)};
+  if (a.rank() == 0) fail_node(c.node, "A must have rank >= 1");
+  if (a.dims.back().is_known() && a.dims.back().value != at.K)
+    fail_node(c.node, "A's last dimension {} differs from K {}", a.dims.back().value, at.K);
+  TypeShape y{DType::f32, true, std::vector<ir::Dim>(a.dims.begin(), a.dims.end() - 1)};
+  y.dims.push_back(ir::Dim::known(at.N));
+  return {y};
+}
+
+Tensor bnb4_weight(const ir::Node& n, const Tensor& b, const Tensor& absmax) {
+  const Bnb4Attrs at = bnb4_attrs(n);
+  check_bnb4_inputs(n, at, b.shape(), absmax.shape());
+  return dequantize_bnb4_nf4_ref(b.data<uint8_t>(), absmax.data<float>(), at.K, at.N, at.block);
+}
+
+std::shared_ptr<void> prepare_matmul_bnb4(const ir::Node& n, std::span<const Tensor* const> consts) {
+  if (consts.size() < 3 || !consts[1] || !consts[2]) return nullptr;
+  return std::make_shared<Tensor>(bnb4_weight(n, *consts[1], *consts[2]));
+}
+
+void compute_matmul_bnb4(KernelCtx& k) {
+  const Tensor w = k.state ? *static_cast<const Tensor*>(k.state) : bnb4_weight(k.node, k.inputs[1], k.inputs[2]);
+  const int64_t K = w.dim(0), N = w.dim(1);
+  const int64_t rows = k.inputs[0].numel() / K;
+  const float* a = k.inputs[0].data<float>();
+  const float* wd = w.data<float>();
+  float* y = k.outputs[0].data<float>();
+  for (int64_t m = 0; m < rows; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      float acc = 0;
+      for (int64_t kk = 0; kk < K; ++kk) acc += a[m * K + kk] * wd[kk * N + n];
+      y[m * N + n] = acc;
+    }
+}
+
+}  // namespace
+
+void register_ops_quant_ext(std::vector<OpDef>& ops) {
+  ops.push_back({"DynamicQuantizeLinear", "", infer_dynamic_quantize, compute_dynamic_quantize});
+  ops.push_back({"MatMulInteger", "", infer_matmul_integer, compute_matmul_integer});
+  ops.push_back({"MatMulBnb4", "com.microsoft", infer_matmul_bnb4, compute_matmul_bnb4, prepare_matmul_bnb4});
+}
+
+}  // namespace qforge::runtime
