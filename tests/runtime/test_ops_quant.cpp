@@ -22,6 +22,18 @@ TEST(OpsQuant, QuantizeRoundsHalfToEven) {
   EXPECT_EQ(u.to_i64_vector(), (std::vector<int64_t>{0, 2, 2, 0, 0, 0, 0, 4}));
 }
 
+TEST(OpsQuant, SingleScaleAndZeroPointMayDifferInRank) {
+  // scale [1] with a scalar zero point, as ONNX Runtime's quantize_static writes and runs:
+  // y = (q - zp) * scale = (10 - 4) * 0.5 = 3, (0 - 4) * 0.5 = -2.
+  const Tensor q = Tensor::from_vector<uint8_t>(DType::u8, {2}, {10, 0});
+  EXPECT_EQ(run_op1("DequantizeLinear", {q, f32_tensor({1}, {0.5f}), Tensor::from_vector<uint8_t>(DType::u8, {}, {4})})
+                .to_f32_vector(),
+            (std::vector<float>{3, -2}));
+  EXPECT_EQ(run_op1("DequantizeLinear", {q, f32_tensor({}, {0.5f}), Tensor::from_vector<uint8_t>(DType::u8, {1}, {4})})
+                .to_f32_vector(),
+            (std::vector<float>{3, -2}));
+}
+
 TEST(OpsQuant, QuantizeSaturates) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   const Tensor x = f32_tensor({7}, {-1000, -129, -128.4f, 127.4f, 128, 1e30f, inf});

@@ -13,7 +13,11 @@ bool is_f32(DType d) { return d == DType::f32; }
 
 // Validates scale / zero_point shapes against x and returns the layout (all dims known).
 QuantLayout quant_layout(const ir::Node& node, const Shape& x, const Shape& scale, const Shape* zp) {
-  if (zp && *zp != scale)
+  // A single scale may come as [] or [1] with a zero point of the other form: ONNX Runtime's
+  // quantize_static writes scale [1] with a scalar zero point for unfolded BatchNormalization
+  // parameters, and ONNX Runtime runs it.
+  const bool one_each = zp && scale.size() <= 1 && zp->size() <= 1 && shape_numel(scale) == 1 && shape_numel(*zp) == 1;
+  if (zp && *zp != scale && !one_each)
     fail_node(node, "zero_point shape {} differs from scale shape {}", shape_str(*zp), shape_str(scale));
   const int64_t block = attr_int(node, "block_size", 0);
   if (block < 0) fail_node(node, "attribute 'block_size' must not be negative, got {}", block);
