@@ -17,54 +17,28 @@
 #include "data/npy.h"
 #include "ir/onnx_io.h"
 #include "../quant/quantizer_test_models.h"
+#include "cli_fixture.h"
 
 namespace qforge {
 namespace {
 
+using namespace cli_test;
 namespace fs = std::filesystem;
+using Result = CliResult;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-  int err_lines() const {
-    int n = 0;
-    for (char c : err) n += c == '\n';
-    return n;
-  }
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-class CliQuantize : public ::testing::Test {
+class CliQuantize : public Cli {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / fmt::format("qforge_cliq_{}_{}", info->name(), ::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    Cli::SetUp();
     model_ = path("mlp.onnx");
     ir::save_onnx(quant::testmodels::tiny_mlp(), model_);
     calib_ = path("calib.npy");
     data::write_npy(calib_, quant::testmodels::uniform({40, 16}, -1, 1, 5));
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   Result run(std::vector<std::string> args) const {
-    std::string cmd = quote(QFORGE_CLI) + " quantize";
-    for (const auto& a : args) cmd += " " + quote(a);
-    cmd += fmt::format(" >{} 2>{} </dev/null", quote(path("stdout")), quote(path("stderr")));
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(path("stdout"));
-    r.err = read_file(path("stderr"));
-    return r;
+    args.insert(args.begin(), "quantize");
+    return Cli::run(args);
   }
 
   void expect_input_error(const std::vector<std::string>& args, const std::string& must_contain) const {
@@ -74,7 +48,6 @@ class CliQuantize : public ::testing::Test {
     EXPECT_NE(r.err.find(must_contain), std::string::npos) << r.err;
   }
 
-  fs::path dir_;
   std::string model_, calib_;
 };
 
