@@ -328,6 +328,16 @@ NodeSensitivity measure_node(const ir::Model& fp32, const ir::Model& quant, int 
   return s;
 }
 
+// The output D of T → QuantizeLinear → DequantizeLinear → D, or "" when T is not quantized that way.
+std::string quantized_alias(const ir::Graph& g, const std::string& t) {
+  for (int c : g.consumers(t)) {
+    if (!is_op(g.nodes[c], "QuantizeLinear") || g.nodes[c].outputs.empty()) continue;
+    for (int d : g.consumers(g.nodes[c].outputs[0]))
+      if (is_op(g.nodes[d], "DequantizeLinear") && !g.nodes[d].outputs.empty()) return g.nodes[d].outputs[0];
+  }
+  return "";
+}
+
 std::string input_origin(const ir::Graph& g, const std::string& v) {
   if (const Tensor* t = g.initializer(v)) return fmt::format("'{}' ({} initializer)", v, dtype_name(t->dtype()));
   const int p = g.producer(v);
@@ -408,7 +418,15 @@ ir::Model single_node_model(const ir::Model& fp32, const ir::Model& quant, const
   const ir::Node& qn = qg.nodes[qi];
   ir::Model m = fp32;
   ir::Graph& g = m.graph;
-  const int fi = qn.outputs.empty() ? -1 : g.producer(qn.outputs[0]);
+  ir::Node replacement = qn;
+  int fi = qn.outputs.empty() ? -1 : g.producer(qn.outputs[0]);
+  if (fi < 0 && !qn.outputs.empty()) {
+    // ONNX Runtime renames a quantized node's output to T_QuantizeLinear_Input when T is a graph
+    // output: T is then its Q → DQ's output. The node alone writes T directly.
+    const std::string alias = quantized_alias(qg, qn.outputs[0]);
+    fi = alias.empty() ? -1 : g.producer(alias);
+    if (fi >= 0) replacement.outputs[0] = alias;
+  }
   if (fi < 0)
     fail_input("node '{}': its output '{}' is not computed by the FP32 model", node,
                qn.outputs.empty() ? "" : qn.outputs[0]);
@@ -434,7 +452,6 @@ ir::Model single_node_model(const ir::Model& fp32, const ir::Model& quant, const
     return copy.outputs[0];
   };
 
-  ir::Node replacement = qn;
   for (size_t i = 0; i < qn.inputs.size(); ++i) {
     const std::string& in = qn.inputs[i];
     if (in.empty()) continue;
@@ -462,7 +479,7 @@ ir::Model single_node_model(const ir::Model& fp32, const ir::Model& quant, const
     }
     if (!fp_values.count(in)) fail_input("node '{}': input '{}' is not a value of the FP32 model", node, in);
   }
-  const bool folded = g.nodes[fi].op_type != qn.op_type;
+  const bool folded = g.nodes[fi].op_type != qn.op_type && replacement.outputs[0] == qn.outputs[0];
   const std::string fp32_op = g.nodes[fi].op_type;
   g.nodes[fi] = std::move(replacement);
   if (folded) {

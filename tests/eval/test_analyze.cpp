@@ -292,6 +292,30 @@ TEST(Analyze, SensitivityQuantizesOneNodeAtATime) {
   EXPECT_EQ(quick.samples, 24);
 }
 
+TEST(Analyze, HandlesActivationFoldedByTheQuantizer) {
+  // ONNX Runtime's QDQ form drops the Relu and lets gemm1 write 'r'; r's QuantizeLinear (zero point 0)
+  // clips the negatives instead. Only r_dequantized means the same as the FP32 r.
+  ir::Model q = qdq_model();
+  std::erase_if(q.graph.nodes, [](const ir::Node& n) { return n.op_type == "Relu"; });
+  for (ir::Node& n : q.graph.nodes)
+    if (n.name == "gemm1") n.outputs[0] = "r";
+  MemDataset ds(inputs(), labels(), kOut);
+  const AnalyzeResult r = analyze(fp32_model(), q, ds);
+  EXPECT_EQ(layer(r, "h"), nullptr);
+  ASSERT_NE(layer(r, "r"), nullptr);
+  EXPECT_EQ(layer(r, "r")->op_type, "Gemm");
+  EXPECT_EQ(layer(r, "r")->fp32_op_type, "Relu");
+  EXPECT_EQ(layer(r, "r")->own.count, 0);  // T is pre-activation here: no own error
+  auto [r0, r1] = values({true, true, true, true, true}, &Row::r);
+  for (double& v : r1) v = fq_u8(v, kSr);
+  EXPECT_NEAR(layer(r, "r")->error.sqnr_db(), sqnr(r0, r1), 0.05);
+  // gemm1 alone brings r's Q/DQ along (the folded Relu's clipping).
+  ASSERT_EQ(r.sensitivity.size(), 2u);
+  EXPECT_TRUE(r.sensitivity[0].skipped.empty()) << r.sensitivity[0].skipped;
+  const auto [a0, a1] = values({true, true, true, true, false}, &Row::y);
+  EXPECT_NEAR(r.sensitivity[0].output.sqnr_db(), sqnr(a0, a1), 0.05);
+}
+
 TEST(Analyze, FindsFallbackNodes) {
   const std::vector<FallbackNode> f = find_fallbacks(qdq_model().graph);
   ASSERT_EQ(f.size(), 1u);  // the Add; Relu is not a quantizable op, both Gemms read DQ outputs

@@ -53,13 +53,21 @@ std::string render_worst(const eval::AnalyzeResult& r, size_t top) {
                                 "consumers read)\n",
                                 worst.size(), r.layers.size());
   if (worst.empty()) return out + "  (every value is exact)\n";
-  out += fmt::format("  {:<28} {:<20} {:>9} {:>9} {:>12} {:>13}\n", "value", "producer", "SQNR dB", "cosine",
+  auto producer = [&](const eval::LayerError& l) {
+    return l.node.empty() ? std::string("(input)") : fmt::format("{} ({})", l.node, l.op_type);
+  };
+  size_t vw = 5, pw = 8;
+  for (size_t i : worst) {
+    vw = std::max(vw, r.layers[i].value.size());
+    pw = std::max(pw, producer(r.layers[i]).size());
+  }
+  out += fmt::format("  {:<{}} {:<{}} {:>9} {:>9} {:>12} {:>12}\n", "value", vw, "producer", pw, "SQNR dB", "cosine",
                      "max abs err", "own Q/DQ dB");
   for (size_t i : worst) {
     const eval::LayerError& l = r.layers[i];
-    const std::string producer = l.node.empty() ? "(input)" : fmt::format("{} ({})", l.node, l.op_type);
-    out += fmt::format("  {:<28} {:<20} {:>9} {:>9.5f} {:>12.4g} {:>13}\n", l.value, producer, db(l.error.sqnr_db()),
-                       l.error.cosine(), l.error.max_abs_err, l.own.count > 0 ? db(l.own.sqnr_db()) : "-");
+    out += fmt::format("  {:<{}} {:<{}} {:>9} {:>9.5f} {:>12.4g} {:>12}\n", l.value, vw, producer(l), pw,
+                       db(l.error.sqnr_db()), l.error.cosine(), l.error.max_abs_err,
+                       l.own.count > 0 ? db(l.own.sqnr_db()) : "-");
   }
   return out;
 }
@@ -71,12 +79,17 @@ std::string render_sensitivity(const eval::AnalyzeResult& r, size_t top) {
     if (a->skipped.empty() != b->skipped.empty()) return a->skipped.empty();
     return a->output.sqnr_db() < b->output.sqnr_db();
   });
+  size_t nw = 4, ow = 2;
+  for (const auto* s : rows) {
+    nw = std::max(nw, s->node.size());
+    ow = std::max(ow, s->op_type.size());
+  }
   std::string out = fmt::format("\nsensitivity: each node quantized alone, most harmful first ({} nodes)\n", rows.size());
-  out += fmt::format("  {:<28} {:<14} {:>15} {:>9} {:>9}\n", "node", "op", "output SQNR dB", "top-1", "Δ top-1");
+  out += fmt::format("  {:<{}} {:<{}} {:>15} {:>9} {:>9}\n", "node", nw, "op", ow, "output SQNR dB", "top-1", "Δ top-1");
   for (size_t i = 0; i < rows.size() && i < top; ++i) {
     const eval::NodeSensitivity& s = *rows[i];
     if (!s.skipped.empty()) {
-      out += fmt::format("  {:<28} {:<14} skipped: {}\n", s.node, s.op_type, s.skipped);
+      out += fmt::format("  {:<{}} {:<{}} skipped: {}\n", s.node, nw, s.op_type, ow, s.skipped);
       continue;
     }
     std::string top1 = "-", delta = "-";
@@ -84,7 +97,8 @@ std::string render_sensitivity(const eval::AnalyzeResult& r, size_t top) {
       top1 = pct(s.metrics->top1());
       delta = fmt::format("{:+.2f}", 100.0 * (s.metrics->top1() - r.fp32->top1()));
     }
-    out += fmt::format("  {:<28} {:<14} {:>15} {:>9} {:>9}\n", s.node, s.op_type, db(s.output.sqnr_db()), top1, delta);
+    out += fmt::format("  {:<{}} {:<{}} {:>15} {:>9} {:>9}\n", s.node, nw, s.op_type, ow, db(s.output.sqnr_db()),
+                       top1, delta);
   }
   return out;
 }

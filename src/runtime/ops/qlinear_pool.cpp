@@ -101,16 +101,27 @@ TapRange tap_range(const PoolGeom& g, int a, int64_t o) {
   return t;
 }
 
+// Per axis, the tap range of every output position (computed once per call).
+struct TapRanges {
+  std::vector<TapRange> axis[3];
+};
+TapRanges tap_ranges(const PoolGeom& g) {
+  TapRanges r;
+  for (int a = 0; a < 3; ++a)
+    for (int64_t o = 0; o < g.out[a]; ++o) r.axis[a].push_back(tap_range(g, a, o));
+  return r;
+}
+
 template <class T>
-void qavgpool_plane(const PoolGeom& g, const std::vector<float>& scale_of, const QPoolState& s, const T* x,
-                    int32_t x_zp, T* y) {
+void qavgpool_plane(const PoolGeom& g, const TapRanges& tr, const std::vector<float>& scale_of, const QPoolState& s,
+                    const T* x, int32_t x_zp, T* y) {
   int64_t i = 0;
   for (int64_t od = 0; od < g.out[0]; ++od) {
-    const TapRange rd = tap_range(g, 0, od);
+    const TapRange& rd = tr.axis[0][od];
     for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-      const TapRange rh = tap_range(g, 1, oh);
+      const TapRange& rh = tr.axis[1][oh];
       for (int64_t ow = 0; ow < g.out[2]; ++ow) {
-        const TapRange rw = tap_range(g, 2, ow);
+        const TapRange& rw = tr.axis[2][ow];
         int32_t acc = 0;
         for (int64_t kd = rd.lo; kd < rd.hi; ++kd) {
           const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
@@ -159,8 +170,10 @@ void qavgpool(KernelCtx& k, const QPoolState& s, int32_t x_zp) {
   std::vector<float> scale_of(static_cast<size_t>(g.kernel[0] * g.kernel[1] * g.kernel[2] + 1));
   for (size_t d = 0; d < scale_of.size(); ++d)
     scale_of[d] = static_cast<float>(s.ratio / static_cast<double>(std::max<size_t>(d, 1)));
+  const TapRanges tr = tap_ranges(g);
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && planes > 1)
-  for (int64_t p = 0; p < planes; ++p) qavgpool_plane(g, scale_of, s, xs + p * g.in_plane(), x_zp, y + p * g.out_plane());
+  for (int64_t p = 0; p < planes; ++p)
+    qavgpool_plane(g, tr, scale_of, s, xs + p * g.in_plane(), x_zp, y + p * g.out_plane());
 }
 
 void compute_qavgpool(KernelCtx& k) {
