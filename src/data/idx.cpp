@@ -74,7 +74,8 @@ void IdxFile::parse_dims(const uint8_t* header, size_t header_size) {
   int64_t numel = shape_numel_checked(dims_, path_);
   if (__builtin_mul_overflow(static_cast<uint64_t>(numel), elem_size_, &payload_bytes_))
     fail_input("{}: IDX header dims {} overflow", path_, shape_str(dims_));
-  item_numel_ = dims_[0] == 0 ? shape_numel(Shape(dims_.begin() + 1, dims_.end())) : numel / dims_[0];
+  // With dims_[0] == 0 the total is 0 whatever the rest says: the item's own product is checked too.
+  item_numel_ = dims_[0] == 0 ? shape_numel_checked(Shape(dims_.begin() + 1, dims_.end()), path_) : numel / dims_[0];
 }
 
 namespace {

@@ -37,6 +37,7 @@ std::vector<OpDef> build_registry() {
   register_ops_pool(ops);
   register_ops_resize(ops);
   register_ops_qlinear(ops);
+  register_ops_fake_quant(ops);
   return ops;
 }
 

@@ -77,6 +77,7 @@ void register_ops_linear(std::vector<OpDef>& ops);       // ops/linear.cpp: Conv
 void register_ops_pool(std::vector<OpDef>& ops);         // ops/pool.cpp: MaxPool, AveragePool, Global*Pool
 void register_ops_resize(std::vector<OpDef>& ops);       // ops/resize.cpp: Resize, Pad
 void register_ops_qlinear(std::vector<OpDef>& ops);      // ops/qlinear*.cpp: qforge.QConv, QGemm, ... (lowered QDQ)
+void register_ops_fake_quant(std::vector<OpDef>& ops);   // ops/fake_quant.cpp: qforge.FakeQuant (QAT training graphs)
 
 // The registry, built once. Lookup treats "" and "ai.onnx" as the same domain.
 std::span<const OpDef> all_ops();

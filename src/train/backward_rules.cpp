@@ -21,6 +21,7 @@ constexpr BackwardRule kRules[] = {
     {"Reshape", backward_reshape},
     {"Concat", backward_concat},
     {"BatchNormalization", backward_batch_norm},
+    {"FakeQuant", backward_fake_quant, "qforge"},
 };
 }  // namespace
 

@@ -50,6 +50,7 @@ void backward_global_avgpool(BackwardCtx& c);
 void backward_reshape(BackwardCtx& c);     // backward_shape.cpp (Flatten and Reshape)
 void backward_concat(BackwardCtx& c);
 void backward_batch_norm(BackwardCtx& c);  // batch_norm_train.cpp
+void backward_fake_quant(BackwardCtx& c);  // backward_quant.cpp (qforge.FakeQuant, QAT)
 
 std::span<const BackwardRule> backward_rules();
 const BackwardRule* find_backward_rule(std::string_view domain, std::string_view op_type);

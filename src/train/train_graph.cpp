@@ -151,7 +151,9 @@ void TrainGraph::backward(const std::vector<Tensor>& output_grads) {
     }
     float* d = grads_[slot].data<float>();
     const float* s = t.data<float>();
-    for (int64_t k = 0, n = t.numel(); k < n; ++k) d[k] += s[k];
+    const int64_t n = t.numel();
+#pragma omp parallel for simd num_threads(threads_) schedule(static) if (n > 65536)
+    for (int64_t k = 0; k < n; ++k) d[k] += s[k];
   };
   for (size_t i = 0; i < output_grads.size(); ++i)
     if (!output_grads[i].empty()) add(output_slots_[i], output_grads[i].clone());

@@ -60,11 +60,13 @@ echo "== integer runtime (lowered QDQ vs ORT)"
 "$PY" "$HERE/qdq_oracle.py" "$QFORGE_BIN" "$WORK/qdq" | tee "$WORK/qdq.log" || status=1
 echo "== bundled models and trained architectures"
 "$PY" "$HERE/bundled_models.py" "$QFORGE_BIN" --work "$WORK/bundled" | tee "$WORK/bundled.log" || status=1
+echo "== QAT exports (qforge qat, then qforge eval vs ORT)"
+"$PY" "$HERE/qat_oracle.py" "$QFORGE_BIN" --work "$WORK/qat" | tee "$WORK/qat.log" || status=1
 
 # one closing line for all suites
 total_pass=0 total_fail=0
 for log in "$WORK/oracle.log" "$WORK/real.log" "$WORK/quant_ext.log" "$WORK/quantize.log" "$WORK/qdq.log" \
-  "$WORK/bundled.log"; do
+  "$WORK/bundled.log" "$WORK/qat.log"; do
   if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1); then
     read -r p _ f _ <<<"${line//,/}"
     total_pass=$((total_pass + p)) total_fail=$((total_fail + f))

@@ -21,5 +21,6 @@ int cmd_demo(int argc, char** argv);
 int cmd_quantize(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_analyze(int argc, char** argv);
+int cmd_qat(int argc, char** argv);
 
 }  // namespace qforge::cli

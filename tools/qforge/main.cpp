@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"quantize", qforge::cli::cmd_quantize, "post-training quantization to QDQ ONNX (int8, int4, nf4, fp16 presets)"},
     {"bench", qforge::cli::cmd_bench, "latency p50/p90/p99, throughput, peak memory; two models side by side"},
     {"train", qforge::cli::cmd_train, "train a bundled architecture or fine-tune a model, export float32 ONNX"},
+    {"qat", qforge::cli::cmd_qat, "quantization-aware training: PTQ start, fine-tune with fake-quant, export QDQ ONNX"},
     {"analyze", qforge::cli::cmd_analyze, "per-layer error, sensitivity, class drift and fallbacks of a QDQ model vs FP32"},
 };
 

@@ -8,9 +8,12 @@
 //   conv_grad_f32__gemm  any geometry: images split into `threads` fixed chunks run in parallel,
 //                        each with its own dW partial (reduced in chunk order, so the result is
 //                        the same for a given thread count); 1×1 stride-1 unpadded convs skip
-//                        im2col/col2im (cols = x_g, dX_g = W_gᵀ · dY_g written in place)
-//   conv_grad_f32__dw    2-D depthwise (one input channel per group, any multiplier): direct
-//                        loops, parallel over input channels (the result is independent of threads)
+//                        im2col. dX of a stride-1 Conv is the Conv of dY with the transposed,
+//                        flipped weights, run on the runtime's forward kernels (no col2im).
+//   conv_grad_f32__dw    2-D depthwise (one input channel per group, any multiplier): the plane
+//                        kernels of dw_grad.h, parallel over input channels (the result is
+//                        independent of threads); dX by the runtime's depthwise forward kernels
+//                        for stride 1 and multiplier 1
 //   conv_grad_f32        picks one of the above
 #pragma once
 #include "runtime/kernels/reference/conv_ref.h"
