@@ -4,12 +4,14 @@ W8A8 (int8 preset) and W4A8 (w4a8 preset: 4-bit per-channel weights), and the pe
 MobileNet, with QAT's time per epoch. Everything runs through the qforge CLI:
   FP32   qforge eval MODEL
   PTQ    qforge quantize MODEL --preset P [--per-tensor] --calib fashion-mnist:train --calib-size 512
-  QAT    qforge qat MODEL --preset P [--per-tensor] --data TRAIN --epochs E (no --val: the last epoch is
-         the result, so the test set never selects a checkpoint), then qforge eval on the export
+  QAT    qforge qat MODEL --preset P [--per-tensor] --data TRAIN --epochs E --val VAL, then qforge eval on
+         the export. VAL (default the last 10,000 training images, disjoint from the default TRAIN, the
+         first 20,000) picks the checkpoint: the PTQ start or an epoch; the test set never does.
 Prints a markdown table (and one JSON line per run with --verbose).
 
-Usage: bench/qat_table.py QFORGE_BIN [--models cnn,mobilenet,resnet] [--train fashion-mnist:train]
-                          [--epochs 3] [--lr 0.005] [--lsq] [--threads 1] [--work DIR] [--verbose]
+Usage: bench/qat_table.py QFORGE_BIN [--models cnn,mobilenet,resnet] [--train fashion-mnist:train:20000]
+                          [--val fashion-mnist:train:50000-60000] [--epochs 3] [--lr 0.002] [--lsq]
+                          [--threads 1] [--work DIR] [--verbose]
 """
 import argparse
 import json
@@ -45,23 +47,25 @@ def ptq(a, model, preset, per_tensor, out):
 
 
 def qat(a, model, preset, per_tensor, out):
-    cmd = [a.qforge, "qat", model, "-o", out, "--preset", preset, "--data", a.train, "--epochs", str(a.epochs),
+    cmd = [a.qforge, "qat", model, "-o", out, "--preset", preset, "--data", a.train, "--val", a.val,
+           "--epochs", str(a.epochs),
            "--lr", str(a.lr), "--calib-size", "512", "--threads", str(a.threads), "--seed", "1", "--json"]
     cmd += (["--per-tensor"] if per_tensor else []) + (["--lsq"] if a.lsq else [])
     j = json.loads(run(cmd, a.verbose))
     if a.verbose:
         print(json.dumps(j), file=sys.stderr, flush=True)
     epoch_s = sum(e["seconds"] for e in j["epochs"]) / max(1, len(j["epochs"]))
-    return top1(a, out), epoch_s
+    return top1(a, out), epoch_s, j.get("best_epoch", 0)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("qforge")
     ap.add_argument("--models", default="cnn,mobilenet,resnet")
-    ap.add_argument("--train", default="fashion-mnist:train")
+    ap.add_argument("--train", default="fashion-mnist:train:20000")
+    ap.add_argument("--val", default="fashion-mnist:train:50000-60000")
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--lr", type=float, default=0.005)
+    ap.add_argument("--lr", type=float, default=0.002)
     ap.add_argument("--lsq", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--work", default=None)
@@ -84,16 +88,17 @@ def main():
             for label, preset, per_tensor in configs:
                 stem = os.path.join(work, f"{m}_{preset}{'_pt' if per_tensor else ''}")
                 p = ptq(a, model, preset, per_tensor, stem + "_ptq.onnx")
-                q, epoch_s = qat(a, model, preset, per_tensor, stem + "_qat.onnx")
-                rows.append((m, label, fp32, p, q, epoch_s))
+                q, epoch_s, best = qat(a, model, preset, per_tensor, stem + "_qat.onnx")
+                rows.append((m, label, fp32, p, q, epoch_s, best))
                 print(f"# {m} {label}: FP32 {100 * fp32:.2f}  PTQ {100 * p:.2f}  QAT {100 * q:.2f}  "
-                      f"{epoch_s:.0f} s/epoch", file=sys.stderr, flush=True)
-    print(f"QAT: {a.epochs} epochs on {a.train}, sgd lr {a.lr} cosine{', LSQ' if a.lsq else ''}, "
-          f"{a.threads} thread(s); top-1 on {TEST} (10,000 images)\n")
-    print("| model | scheme | FP32 | PTQ | QAT | QAT − FP32 | QAT s/epoch |")
-    print("|---|---|---|---|---|---|---|")
-    for m, label, fp32, p, q, s in rows:
-        print(f"| {m} | {label} | {100 * fp32:.2f}% | {100 * p:.2f}% | {100 * q:.2f}% | {100 * (q - fp32):+.2f} | {s:.0f} |")
+                      f"{epoch_s:.0f} s/epoch, best epoch {best}", file=sys.stderr, flush=True)
+    print(f"QAT: {a.epochs} epochs on {a.train}, checkpoint chosen on {a.val}, sgd lr {a.lr} cosine"
+          f"{', LSQ' if a.lsq else ''}, {a.threads} thread(s); top-1 on {TEST} (10,000 images)\n")
+    print("| model | scheme | FP32 | PTQ | QAT | QAT − FP32 | QAT − PTQ | kept epoch | QAT s/epoch |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for m, label, fp32, p, q, s, best in rows:
+        print(f"| {m} | {label} | {100 * fp32:.2f}% | {100 * p:.2f}% | {100 * q:.2f}% | {100 * (q - fp32):+.2f} | "
+              f"{100 * (q - p):+.2f} | {best} | {s:.0f} |")
     return 0
 
 

@@ -18,37 +18,54 @@ const std::vector<std::string> kFashionMnistClasses = {"T-shirt/top", "Trouser",
 
 struct Spec {
   std::string kind, args;
-  std::optional<int64_t> limit;
+  int64_t begin = 0;              // ":A-B": samples A .. B-1
+  std::optional<int64_t> limit;   // ":N" or ":A-B": the sample count kept from `begin`
 };
 
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// A trailing ":N" is a sample count when N is all digits. A trailing part that starts like a number
-// (digit or sign) but is not one, and holds no '/' or '.', is a malformed count; anything else
+int64_t parse_count(const std::string& digits) {
+  int64_t n = 0;
+  for (char c : digits)
+    if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, c - '0', &n))
+      fail_input("sample count '{}' is too large", digits);
+  return n;
+}
+
+// A trailing ":N" is a sample count when N is all digits; ":A-B" (digits '-' digits) keeps samples A to
+// B-1 (0-based, half-open), e.g. a held-out validation slice. A trailing part that starts like a
+// number (digit or sign) but is neither, and holds no '/' or '.', is a malformed count; anything else
 // belongs to a path.
 Spec split_spec(const std::string& spec) {
   size_t colon = spec.find(':');
   if (colon == std::string::npos || colon == 0)
-    fail_input("expected KIND:ARGS[:N] with KIND one of fashion-mnist, idx, npy, images");
-  Spec s{spec.substr(0, colon), spec.substr(colon + 1), std::nullopt};
+    fail_input("expected KIND:ARGS[:N|:A-B] with KIND one of fashion-mnist, idx, npy, images");
+  Spec s{spec.substr(0, colon), spec.substr(colon + 1), 0, std::nullopt};
   size_t last = s.args.rfind(':');
   if (last == std::string::npos) return s;
   std::string tail = s.args.substr(last + 1);
   if (all_digits(tail)) {
-    int64_t n = 0;
-    for (char c : tail)
-      if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, c - '0', &n))
-        fail_input("sample count '{}' is too large", tail);
+    int64_t n = parse_count(tail);
     if (n == 0) fail_input("sample count must be at least 1, got '{}'", tail);
     s.limit = n;
     s.args.resize(last);
     return s;
   }
+  size_t dash = tail.find('-');
+  if (dash != std::string::npos && all_digits(tail.substr(0, dash)) && all_digits(tail.substr(dash + 1))) {
+    int64_t a = parse_count(tail.substr(0, dash)), b = parse_count(tail.substr(dash + 1));
+    if (b <= a) fail_input("sample range '{}' is empty (expected A-B with A < B)", tail);
+    s.begin = a;
+    s.limit = b - a;
+    s.args.resize(last);
+    return s;
+  }
   bool numberish = tail.empty() || (tail.find_first_of("/.") == std::string::npos &&
                                     (std::isdigit(static_cast<unsigned char>(tail[0])) || tail[0] == '-' || tail[0] == '+'));
-  if (numberish) fail_input("bad sample count '{}' after the last ':' (expected a positive integer)", tail);
+  if (numberish)
+    fail_input("bad sample count '{}' after the last ':' (expected a positive integer N or a range A-B)", tail);
   return s;
 }
 
@@ -79,11 +96,15 @@ std::unique_ptr<Dataset> open_fashion_mnist(const std::string& split, const Prep
   return open_idx_dataset(images, labels, pp, spec, kFashionMnistClasses);
 }
 
-// The first `limit` samples of another dataset.
-class LimitedDataset : public Dataset {
+// Samples [begin, begin + count) of another dataset (clipped to its size).
+class SliceDataset : public Dataset {
  public:
-  LimitedDataset(std::unique_ptr<Dataset> inner, int64_t limit) : inner_(std::move(inner)), limit_(limit) {}
-  int64_t size() const override { return std::min(inner_->size(), limit_); }
+  SliceDataset(std::unique_ptr<Dataset> inner, int64_t begin, int64_t count, const std::string& spec)
+      : inner_(std::move(inner)), begin_(begin), count_(count) {
+    if (begin_ >= inner_->size())
+      fail_input("{}: the range starts at sample {} but the dataset has {} samples", spec, begin_, inner_->size());
+  }
+  int64_t size() const override { return std::min(inner_->size() - begin_, count_); }
   Shape sample_shape() const override { return inner_->sample_shape(); }
   bool has_labels() const override { return inner_->has_labels(); }
   int num_classes() const override { return inner_->num_classes(); }
@@ -91,13 +112,13 @@ class LimitedDataset : public Dataset {
   Batch read(int64_t begin, int64_t n) override {
     QF_CHECK(begin >= 0 && n >= 0);
     begin = std::min(begin, size());
-    return inner_->read(begin, std::min(n, size() - begin));
+    return inner_->read(begin_ + begin, std::min(n, size() - begin));
   }
   std::string describe() const override { return inner_->describe(); }
 
  private:
   std::unique_ptr<Dataset> inner_;
-  int64_t limit_;
+  int64_t begin_, count_;
 };
 
 std::unique_ptr<Dataset> open_spec(const std::string& spec, const Preprocess& pp) {
@@ -117,7 +138,7 @@ std::unique_ptr<Dataset> open_spec(const std::string& spec, const Preprocess& pp
   } else {
     fail_input("unknown dataset kind '{}' (expected fashion-mnist, idx, npy or images)", s.kind);
   }
-  if (s.limit) ds = std::make_unique<LimitedDataset>(std::move(ds), *s.limit);
+  if (s.limit) ds = std::make_unique<SliceDataset>(std::move(ds), s.begin, *s.limit, spec);
   return ds;
 }
 

@@ -11,6 +11,22 @@
 //   The window with the smallest divergence (the first on ties) gives (edge[start], edge[end]), clamped
 //   to the observed [min, max].
 // Computed in double where ORT uses float32, so near-ties may pick a neighbouring window.
+//
+// Two departures from ORT's defaults, both because ORT's model of the quantizer does not match the
+// quantizer that follows (measured in docs/quantization.md, "qforge vs ONNX Runtime"):
+//   - quantized_bins = 0 (the default) means the levels the scheme really has, 2^bits (256 for u8),
+//     instead of a fixed 128: with 128 the search models a 7-bit quantizer and clips too much.
+//   - A tensor that never went negative (after ReLU, Clip(0, 6), Sigmoid) is quantized over [0, t]
+//     with all its levels, so the windows are one-sided, [z, z + i) for i = quantized_bins .. N/2;
+//     ORT's symmetric windows would spend half the levels on the empty negative side. The bin of 0
+//     takes its neighbour's count first (as NVIDIA's pytorch-quantization does): a ReLU's many exact
+//     zeros are quantized exactly by any [0, t], but as a spike in p they make every window whose
+//     first group merges bins look bad, and the search would settle on the narrowest window.
+//   - q also spreads the last group's count over the remainder bins (as TensorRT's and MXNet's
+//     reference does); ORT leaves q = 0 there, which makes every window whose size is not a multiple
+//     of quantized_bins look bad once the folded outliers sit in its last bin, so ORT's thresholds
+//     snap to multiples of quantized_bins bins.
+// With an explicit quantized_bins the search is exactly ORT's.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -49,46 +65,36 @@ double kl_divergence(std::vector<double>& p, std::vector<double>& q) {
 class EntropyObserver final : public HistogramObserver {
  public:
   EntropyObserver(const std::string& tensor, const ObserverOptions& o)
-      : HistogramObserver(tensor, o.bins), quantized_bins_(o.quantized_bins) {}
+      : HistogramObserver(tensor, o.bins), quantized_bins_(o.quantized_bins), scheme_(o.scheme) {}
 
   Range compute() const override {
     fail_if_empty();
-    const std::vector<int64_t>& hist = hist_.counts();
-    const int64_t n = hist_.bins(), zero_bin = n / 2, half_q = quantized_bins_ / 2, nq = quantized_bins_;
+    const int64_t n = hist_.bins(), zero_bin = n / 2;
+    const bool one_sided = quantized_bins_ == 0 && hist_.min() >= 0;
+    std::vector<int64_t> hist = hist_.counts();
+    if (one_sided && zero_bin + 1 < n) hist[zero_bin] = hist[zero_bin + 1];
+    const int64_t levels = int64_t{1} << dtype_bits(scheme_.format);
+    const int64_t nq = quantized_bins_ > 0 ? quantized_bins_ : std::min(levels, n / 2);
     std::vector<int64_t> prefix(static_cast<size_t>(n + 1), 0);
     for (int64_t j = 0; j < n; ++j) prefix[j + 1] = prefix[j] + hist[j];
 
     double best = std::numeric_limits<double>::infinity();
     int64_t best_start = 0, best_end = n;
     bool found = false;
-    std::vector<double> p, q;
-    std::vector<int64_t> quantized(static_cast<size_t>(nq));
-    for (int64_t i = half_q; i <= zero_bin; ++i) {
-      const int64_t start = zero_bin - i, end = std::min(zero_bin + i + 1, n), size = end - start;
-      p.assign(hist.begin() + start, hist.begin() + end);
-      p.front() += static_cast<double>(prefix[start]);
-      p.back() += static_cast<double>(prefix[n] - prefix[end]);
-
-      const int64_t merged = size / nq;
-      for (int64_t g = 0; g < nq; ++g) quantized[g] = prefix[start + (g + 1) * merged] - prefix[start + g * merged];
-      quantized[nq - 1] += prefix[end] - prefix[start + nq * merged];
-
-      q.assign(static_cast<size_t>(size), 0.0);
-      for (int64_t g = 0; g < nq; ++g) {
-        const int64_t b = g * merged, e = b + merged;
-        int64_t norm = 0;
-        for (int64_t k = b; k < e; ++k) norm += p[k] != 0;
-        if (norm == 0) continue;
-        const auto level = static_cast<double>(quantized[g] / norm);  // ORT: int64 array, truncated
-        for (int64_t k = b; k < e; ++k) q[k] = level;
-      }
-      const double div = kl_divergence(p, q);
+    Scratch scratch;
+    auto consider = [&](int64_t start, int64_t end) {
+      const double div = divergence(hist, prefix, start, end, nq, quantized_bins_ == 0, scratch);
       if (!found || div < best) {
         best = div;
         best_start = start;
         best_end = end;
         found = true;
       }
+    };
+    if (one_sided) {
+      for (int64_t i = std::min(nq, n - zero_bin); i <= n - zero_bin; ++i) consider(zero_bin, zero_bin + i);
+    } else {
+      for (int64_t i = nq / 2; i <= zero_bin; ++i) consider(zero_bin - i, std::min(zero_bin + i + 1, n));
     }
     Range r{static_cast<float>(hist_.edge(best_start)), static_cast<float>(hist_.edge(best_end))};
     if (r.min < hist_.min()) r.min = hist_.min();
@@ -97,7 +103,39 @@ class EntropyObserver final : public HistogramObserver {
   }
 
  private:
-  int64_t quantized_bins_;
+  struct Scratch {
+    std::vector<double> p, q;
+    std::vector<int64_t> quantized;
+  };
+
+  // KL(p || q) of the window [start, end) (outside counts folded into its end bins) quantized to nq
+  // levels, as in the comment at the top; spread_remainder: the last group's q covers the remainder.
+  static double divergence(const std::vector<int64_t>& hist, const std::vector<int64_t>& prefix, int64_t start,
+                           int64_t end, int64_t nq, bool spread_remainder, Scratch& s) {
+    const int64_t n = static_cast<int64_t>(hist.size()), size = end - start;
+    s.p.assign(hist.begin() + start, hist.begin() + end);
+    s.p.front() += static_cast<double>(prefix[start]);
+    s.p.back() += static_cast<double>(prefix[n] - prefix[end]);
+
+    const int64_t merged = size / nq;
+    s.quantized.assign(static_cast<size_t>(nq), 0);
+    for (int64_t g = 0; g < nq; ++g) s.quantized[g] = prefix[start + (g + 1) * merged] - prefix[start + g * merged];
+    s.quantized[nq - 1] += prefix[end] - prefix[start + nq * merged];
+
+    s.q.assign(static_cast<size_t>(size), 0.0);
+    for (int64_t g = 0; g < nq; ++g) {
+      const int64_t b = g * merged, e = spread_remainder && g == nq - 1 ? size : b + merged;
+      int64_t norm = 0;
+      for (int64_t k = b; k < e; ++k) norm += s.p[k] != 0;
+      if (norm == 0) continue;
+      const auto level = static_cast<double>(s.quantized[g] / norm);  // ORT: int64 array, truncated
+      for (int64_t k = b; k < e; ++k) s.q[k] = level;
+    }
+    return kl_divergence(s.p, s.q);
+  }
+
+  int64_t quantized_bins_;  // 0: the scheme's levels
+  QScheme scheme_;
 };
 
 }  // namespace

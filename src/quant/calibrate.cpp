@@ -62,8 +62,8 @@ void check_observer_options(const ObserverOptions& o) {
   if (!(o.percentile > 0 && o.percentile <= 100)) fail_input("percentile {} is not in (0, 100]", o.percentile);
   if (o.bins < 2 || o.bins % 2 != 0 || o.bins > (int64_t{1} << 24))
     fail_input("histogram bins {} must be even, in [2, 2^24]", o.bins);
-  if (o.quantized_bins < 2 || o.quantized_bins % 2 != 0 || o.quantized_bins > o.bins)
-    fail_input("quantized bins {} must be even, in [2, bins = {}]", o.quantized_bins, o.bins);
+  if (o.quantized_bins != 0 && (o.quantized_bins < 2 || o.quantized_bins % 2 != 0 || o.quantized_bins > o.bins))
+    fail_input("quantized bins {} must be 0 (the scheme's levels) or even, in [2, bins = {}]", o.quantized_bins, o.bins);
   if (!(o.averaging_constant > 0 && o.averaging_constant <= 1))
     fail_input("averaging constant {} is not in (0, 1]", o.averaging_constant);
   if (!qformat_is_integer(o.scheme.format))

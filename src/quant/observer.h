@@ -17,6 +17,8 @@
 //                   symmetric window of the histogram from quantized_bins to all bins, fold the outside
 //                   counts into the end bins, quantize the window to quantized_bins levels, and keep the
 //                   window whose KL divergence to the original is smallest; clamped to [min, max].
+//                   quantized_bins 0 (the default): the scheme's 2^bits levels, and one-sided windows
+//                   [0, t] for a tensor that never went negative (calib_entropy.cpp says why).
 //   mse             the clipping range whose expected fake-quantization error under options.scheme is
 //                   smallest, the expectation taken over the histogram (values uniform inside each bin).
 //                   Symmetric schemes search ±t over the bin edges; asymmetric ones search both ends
@@ -45,7 +47,8 @@ struct ObserverOptions {
   QScheme scheme{DType::u8, false, false};
   double percentile = 99.999;       // percentile method, in (0, 100]; ORT's default
   int64_t bins = 2048;              // histogram bins (even); symmetric percentile: bins of |x|
-  int64_t quantized_bins = 128;     // entropy: levels of the candidate distribution (even, <= bins)
+  int64_t quantized_bins = 0;       // entropy: levels of the candidate distribution (even, <= bins);
+                                    // 0 = the scheme's levels, one-sided for non-negative tensors
   double averaging_constant = 0.01; // moving-average
 };
 
@@ -82,7 +85,7 @@ const ObserverMethod* find_observer_method(std::string_view name);
 // InputError listing the known methods when `method` is unknown, or when opts are out of range.
 std::unique_ptr<Observer> make_observer(std::string_view method, const std::string& tensor,
                                         const ObserverOptions& opts);
-// Validates options (InputError): percentile in (0, 100], bins even >= 2, quantized_bins even in
+// Validates options (InputError): percentile in (0, 100], bins even >= 2, quantized_bins 0 or even in
 // [2, bins], averaging_constant in (0, 1], an integer scheme format.
 void check_observer_options(const ObserverOptions& opts);
 

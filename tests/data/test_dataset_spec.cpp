@@ -94,6 +94,22 @@ TEST(FashionMnist, LimitSuffix) {
   EXPECT_EQ(open_dataset("fashion-mnist:test:20000")->size(), 10000);
 }
 
+TEST(FashionMnist, RangeSuffix) {
+  REQUIRE_FASHION_MNIST();
+  // ":A-B" keeps samples A .. B-1: its pixels are the file's images A.. (read here from the gzip).
+  std::string raw = gunzip_prefix(fmnist_file("t10k-images-idx3-ubyte.gz"), 16 + 784 * 10000);
+  auto ds = open_dataset("fashion-mnist:test:9990-10000");
+  EXPECT_EQ(ds->size(), 10);
+  EXPECT_EQ(ds->describe(), "fashion-mnist:test:9990-10000");
+  Batch b = ds->read(3, 100);
+  ASSERT_EQ(b.x.shape(), (Shape{7, 1, 28, 28}));
+  for (int p = 0; p < 784; ++p)
+    ASSERT_EQ(b.x.data<float>()[p], static_cast<float>(static_cast<uint8_t>(raw[16 + 784 * 9993 + p])) / 255.0f);
+  EXPECT_EQ(open_dataset("fashion-mnist:test:9000-20000")->size(), 1000);  // clipped to the dataset
+  EXPECT_EQ(open_dataset("fashion-mnist:test:0-1")->read(0, 1).labels, open_dataset("fashion-mnist:test:1")->read(0, 1).labels);
+  expect_input_error([] { open_dataset("fashion-mnist:test:10000-10005"); }, "starts at sample 10000 but the dataset has 10000");
+}
+
 TEST(FashionMnist, WholeTestSetInBatchesHas1000PerClass) {
   REQUIRE_FASHION_MNIST();
   auto ds = open_dataset("fashion-mnist:test");
@@ -164,6 +180,8 @@ TEST(DatasetSpec, Errors) {
   expect_input_error([] { open_dataset("fashion-mnist:test:-5"); }, "bad sample count '-5'");
   expect_input_error([] { open_dataset("fashion-mnist:test:10x"); }, "bad sample count '10x'");
   expect_input_error([] { open_dataset("fashion-mnist:test:"); }, "bad sample count ''");
+  expect_input_error([] { open_dataset("fashion-mnist:test:50-50"); }, "sample range '50-50' is empty");
+  expect_input_error([] { open_dataset("fashion-mnist:test:5-"); }, "bad sample count '5-'");
   expect_input_error([] { open_dataset("fashion-mnist:test:99999999999999999999"); }, "too large");
   expect_input_error([] { open_dataset("idx:"); }, "missing the IDX images file");
   expect_input_error([] { open_dataset("npy:"); }, "missing the .npy file");

@@ -14,7 +14,6 @@ Checks, each one case:
 --table prints the markdown table of models/README.md (model, size, qforge top-1, ORT top-1).
 """
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -24,40 +23,13 @@ import tempfile
 import numpy as np
 import onnxruntime as ort
 
+from fmnist import load, ort_top1
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-FMNIST = os.environ.get("QFORGE_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 
 TARGETS = {"fmnist_cnn": 0.920, "fmnist_mobilenet": 0.910, "fmnist_resnet": 0.925, "fmnist_mlp": None}
 ARCHS = ["cnn", "mobilenet", "resnet"]
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find(stem):
-    for ext in (".gz", ""):
-        p = os.path.join(FMNIST, stem + ext)
-        if os.path.exists(p):
-            return p
-    raise SystemExit(f"bundled_models: {stem} not found under {FMNIST} (install dataset-fashion-mnist)")
-
-
-def ort_top1(model, x, y):
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 2
-    s = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
-    name = s.get_inputs()[0].name
-    correct = 0
-    for b in range(0, len(x), 500):
-        logits = s.run(None, {name: x[b:b + 500]})[0]
-        correct += int((logits.argmax(axis=1) == y[b:b + 500]).sum())
-    return correct / len(x)
 
 
 def qforge_top1(qforge, model):
@@ -112,8 +84,7 @@ def main():
     ap.add_argument("--work", default=None)
     ap.add_argument("--table", action="store_true")
     a = ap.parse_args()
-    x = (read_idx(find("t10k-images-idx3-ubyte")).astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
-    y = read_idx(find("t10k-labels-idx1-ubyte")).astype(np.int64)
+    x, y = load("test")
     passed = failed = 0
     table = []
     with tempfile.TemporaryDirectory() as tmp:

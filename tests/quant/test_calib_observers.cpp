@@ -123,10 +123,45 @@ TEST(CalibEntropy, FarOutlierIsClipped) {
   // 9999 logistic samples within |x| < 9.9 and one at 40: the KL search keeps the bulk and drops the
   // outlier, so the threshold lies far below 40. ORT's entropy calibrator on the same array gives
   // (-9.90413761138916, 10.0390625); ours agrees within one bin (80 / 2048 = 0.0390625).
-  const Range r = observe("entropy", {logistic_with_outlier()});
+  ObserverOptions ort;
+  ort.quantized_bins = 128;  // ORT's num_quantized_bins
+  const Range r = observe("entropy", {logistic_with_outlier()}, ort);
   EXPECT_FLOAT_EQ(r.min, -9.904138f);  // the window edge lies below min: clamped to it, as ORT does
   EXPECT_NEAR(r.max, 10.0390625, 80.0 / 2048);
   EXPECT_LT(r.max, 15.0f);
+}
+
+TEST(CalibEntropy, DefaultLevelsAreTheSchemes) {
+  // quantized_bins 0: the scheme's 2^bits levels. More levels make a wider window worth its coarser
+  // steps: u8 (256 levels) clips less than ORT's 128, and s4 (16 levels) clips more than both; every
+  // one clips the outlier at 40.
+  const std::vector<float> x = logistic_with_outlier();
+  ObserverOptions ort, s4;
+  ort.quantized_bins = 128;
+  s4.scheme = {DType::s4, true, false};
+  const Range u8 = observe("entropy", {x}), r128 = observe("entropy", {x}, ort), r4 = observe("entropy", {x}, s4);
+  EXPECT_GE(u8.max, r128.max);
+  EXPECT_LT(r4.max, r128.max);
+  EXPECT_LT(u8.max, 20.0f);
+}
+
+TEST(CalibEntropy, NonNegativeTensorSearchesOneSidedWindows) {
+  // A ReLU output, |logistic| (99.99% below 9.9) and one outlier at 40, quantized over [0, t]: the
+  // range starts at 0, the outlier is clipped, and with 256 levels over [0, t] the search keeps more
+  // of the tail than ORT's 128 levels over [-t, t].
+  std::vector<float> x = logistic_with_outlier();
+  for (float& v : x) v = std::fabs(v);
+  const Range one = observe("entropy", {x});
+  EXPECT_EQ(one.min, 0.0f);
+  EXPECT_LT(one.max, 20.0f);
+  ObserverOptions ort;
+  ort.quantized_bins = 128;
+  EXPECT_GT(one.max, observe("entropy", {x}, ort).max);
+  // Uniform on [0, 10]: nothing to gain from clipping at 256 levels; the whole range is kept
+  // (within one bin, 10 / 1024).
+  std::vector<float> u(20000);
+  for (size_t k = 0; k < u.size(); ++k) u[k] = 10.0f * static_cast<float>(k) / static_cast<float>(u.size() - 1);
+  EXPECT_NEAR(observe("entropy", {u}).max, 10.0, 10.0 / 1024);
 }
 
 TEST(CalibEntropy, StreamingMatchesOneBatchWhenRangeIsSetFirst) {
