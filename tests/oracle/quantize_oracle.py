@@ -7,8 +7,10 @@ Usage: quantize_oracle.py QFORGE_BIN [--work DIR] [--filter SUBSTR]
 
 Models: a small CNN built here (Conv + BatchNormalization + Relu, depthwise Conv + Clip(0, 6), 1x1
 Conv, MaxPool, residual Add, AveragePool, two 1x1 branches joined by Concat, GlobalAveragePool,
-Flatten, Gemm) and the bundled models/fmnist_mlp.onnx (Flatten + three Gemm). Calibration: 96 random
-samples (.npy, fixed seed); the compared inputs are 512 other random samples.
+Flatten, Gemm) and the bundled models/fmnist_mlp.onnx (Flatten + three Gemm): calibration on 96 random
+samples (.npy, fixed seed), compared on 512 other random samples. The bundled models
+models/fmnist_{cnn,mobilenet,resnet}.onnx: calibration on the first 96 Fashion-MNIST training
+images, compared on the first 512 test images.
 
 One quantization step, per preset:
   static presets (int8, w4a8)   the scale of the graph output's DequantizeLinear
@@ -37,6 +39,8 @@ import sys
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from fmnist import load
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -198,6 +202,8 @@ def main():
     onnx.save(small_cnn(), cnn_path)
     models = [("small_cnn", cnn_path, (3, 16, 16)),
               ("fmnist_mlp", os.path.join(REPO, "models", "fmnist_mlp.onnx"), (1, 28, 28))]
+    models += [(f"fmnist_{m}", os.path.join(REPO, "models", f"fmnist_{m}.onnx"), "fashion-mnist")
+               for m in ("cnn", "mobilenet", "resnet")]
     passed = failed = 0
 
     def report(name, res):
@@ -210,9 +216,15 @@ def main():
             print(f"PASS {name}" + (f" ({'; '.join(res)})" if res else ""), flush=True)
 
     for name, path, sample in models:
+        if not os.path.exists(path):
+            continue
         calib = os.path.join(args.work, f"{name}.calib.npy")
-        np.save(calib, rng.uniform(0, 1, (96,) + sample).astype(np.float32))
-        feed = rng.uniform(0, 1, (512,) + sample).astype(np.float32)
+        if sample == "fashion-mnist":
+            np.save(calib, load("train", 96)[0])
+            feed = load("test", 512)[0]
+        else:
+            np.save(calib, rng.uniform(0, 1, (96,) + sample).astype(np.float32))
+            feed = rng.uniform(0, 1, (512,) + sample).astype(np.float32)
         for preset in PRESETS:
             case = f"quantize_{name}_{preset}"
             if args.filter not in case:
