@@ -1,10 +1,13 @@
 // The quantized ops qforge's exports use besides QuantizeLinear / DequantizeLinear (quant/quantizer.h):
 // DynamicQuantizeLinear and MatMulInteger (int8-dynamic preset, ONNX Runtime's quantize_dynamic form)
-// and com.microsoft.MatMulBnb4 (nf4 preset, NF4 only). Math: kernels/reference/quant_ext_ref.h.
+// and com.microsoft.MatMulBnb4 (nf4 preset, NF4 only; on the 4-bit kernels of kernels/w4gemm.h).
+// Math: kernels/reference/quant_ext_ref.h.
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "runtime/kernels/reference/quant_ext_ref.h"
+#include "runtime/kernels/w4gemm.h"
 #include "runtime/ops/ew_util.h"
 
 namespace qforge::runtime {
@@ -122,24 +125,54 @@ std::vector<TypeShape> infer_matmul_bnb4(const InferCtx& c) {
   return {y};
 }
 
-Tensor bnb4_weight(const ir::Node& n, const Tensor& b, const Tensor& absmax) {
+// Pre-packed for the 4-bit kernels (kernels/w4gemm.h) when every block lies inside one column of W
+// (K a multiple of block_size); otherwise the dequantized float weight.
+struct Bnb4State {
+  std::optional<W4Packed> packed;
+  Tensor w;
+};
+
+Bnb4State bnb4_state(const ir::Node& n, const Tensor& b, const Tensor& absmax) {
   const Bnb4Attrs at = bnb4_attrs(n);
   check_bnb4_inputs(n, at, b.shape(), absmax.shape());
-  return dequantize_bnb4_nf4_ref(b.data<uint8_t>(), absmax.data<float>(), at.K, at.N, at.block);
+  Bnb4State st;
+  if (at.K % at.block != 0) {
+    st.w = dequantize_bnb4_nf4_ref(b.data<uint8_t>(), absmax.data<float>(), at.K, at.N, at.block);
+    return st;
+  }
+  const uint8_t* codes = b.data<uint8_t>();
+  const float* am = absmax.data<float>();
+  const int64_t per_column = at.K / at.block;
+  float lut[16];
+  w4_lut_nf4(lut);
+  st.packed = pack_w4(
+      at.K, at.N, at.block, lut,
+      [&](int64_t k, int64_t n) {  // element i = n·K + k; element 2j in the high nibble of byte j
+        const int64_t i = n * at.K + k;
+        return (codes[i / 2] >> (i % 2 ? 0 : 4)) & 0xF;
+      },
+      [&](int64_t blk, int64_t n) { return am[n * per_column + blk]; }, [](int64_t, int64_t) { return 0.f; });
+  return st;
 }
 
 std::shared_ptr<void> prepare_matmul_bnb4(const ir::Node& n, std::span<const Tensor* const> consts) {
   if (consts.size() < 3 || !consts[1] || !consts[2]) return nullptr;
-  return std::make_shared<Tensor>(bnb4_weight(n, *consts[1], *consts[2]));
+  return std::make_shared<Bnb4State>(bnb4_state(n, *consts[1], *consts[2]));
 }
 
 void compute_matmul_bnb4(KernelCtx& k) {
-  const Tensor w = k.state ? *static_cast<const Tensor*>(k.state) : bnb4_weight(k.node, k.inputs[1], k.inputs[2]);
-  const int64_t K = w.dim(0), N = w.dim(1);
-  const int64_t rows = k.inputs[0].numel() / K;
+  std::optional<Bnb4State> local;
+  if (!k.state) local = bnb4_state(k.node, k.inputs[1], k.inputs[2]);
+  const Bnb4State& st = k.state ? *static_cast<const Bnb4State*>(k.state) : *local;
   const float* a = k.inputs[0].data<float>();
-  const float* wd = w.data<float>();
   float* y = k.outputs[0].data<float>();
+  if (st.packed) {
+    w4gemm_f32(w4gemm_kernel(), *st.packed, a, k.inputs[0].numel() / st.packed->K, y, k.threads);
+    return;
+  }
+  const int64_t K = st.w.dim(0), N = st.w.dim(1);
+  const int64_t rows = k.inputs[0].numel() / K;
+  const float* wd = st.w.data<float>();
   for (int64_t m = 0; m < rows; ++m)
     for (int64_t n = 0; n < N; ++n) {
       float acc = 0;
