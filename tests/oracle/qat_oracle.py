@@ -90,7 +90,7 @@ def main():
     ap.add_argument("--work", default=None)
     ap.add_argument("--test-size", type=int, default=3000)
     ap.add_argument("--train-size", type=int, default=1024)
-    ap.add_argument("--bn-train-size", type=int, default=1024)
+    ap.add_argument("--bn-train-size", type=int, default=512)
     ap.add_argument("--models", default=",".join(MODELS))
     a = ap.parse_args()
     x = (read_idx(find("t10k-images-idx3-ubyte")).astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)[:a.test_size]
