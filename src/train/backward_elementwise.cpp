@@ -1,11 +1,13 @@
 // Elementwise rules. Binary ops broadcast (numpy rules), so each input's gradient is the output
 // gradient summed over the dims that input was broadcast along:
 //   Add: dA = Σ dY, dB = Σ dY     Sub: dA = Σ dY, dB = -Σ dY     Mul: dA = Σ dY·B, dB = Σ dY·A
+//   Div: dA = Σ dY·(1/B), dB = -(Σ dY·Y) / B   (Y = A/B; B is constant along the dims it is summed over)
 // Unary activations: dX = dY · f'(x):
 //   Relu       f' = [x > 0]
 //   Clip       f' = [min < x < max]   (PyTorch hardtanh; ReLU6 is Clip(0, 6))
 //   HardSwish  f' = 0 (x < -3), x/3 + 1/2 (-3 <= x <= 3), 1 (x > 3)   (ONNX alpha 1/6, beta 1/2)
 //   Sigmoid    f' = y (1 - y)
+//   Sqrt       f' = 1 / (2 y)
 #include <limits>
 
 #include "train/backward_rules.h"
@@ -80,6 +82,25 @@ void backward_mul(BackwardCtx& c) {
   if (c.wants(1)) c.grad_inputs[1] = binary_input_grad(c, 1, 1.f, &c.inputs[0]);
 }
 
+void backward_div(BackwardCtx& c) {
+  require_f32(c);
+  const Tensor& b = c.inputs[1];
+  if (c.wants(0)) {
+    Tensor inv = uninit_f32(b.shape());  // every element written
+    const float* bp = b.data<float>();
+    float* ip = inv.data<float>();
+    for (int64_t k = 0, n = b.numel(); k < n; ++k) ip[k] = 1.f / bp[k];
+    c.grad_inputs[0] = binary_input_grad(c, 0, 1.f, &inv);
+  }
+  if (c.wants(1)) {
+    Tensor g = binary_input_grad(c, 1, -1.f, &c.outputs[0]);
+    const float* bp = b.data<float>();
+    float* gp = g.data<float>();
+    for (int64_t k = 0, n = g.numel(); k < n; ++k) gp[k] /= bp[k];
+    c.grad_inputs[1] = g;
+  }
+}
+
 void backward_relu(BackwardCtx& c) {
   unary_grad(c, [](float x, float) { return x > 0.f ? 1.f : 0.f; });
 }
@@ -102,6 +123,10 @@ void backward_hardswish(BackwardCtx& c) {
 
 void backward_sigmoid(BackwardCtx& c) {
   unary_grad(c, [](float, float y) { return y * (1.f - y); });
+}
+
+void backward_sqrt(BackwardCtx& c) {
+  unary_grad(c, [](float, float y) { return 0.5f / y; });
 }
 
 }  // namespace qforge::train

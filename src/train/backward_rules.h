@@ -40,10 +40,12 @@ void backward_matmul(BackwardCtx& c);      // backward_matmul.cpp
 void backward_add(BackwardCtx& c);         // backward_elementwise.cpp
 void backward_sub(BackwardCtx& c);
 void backward_mul(BackwardCtx& c);
+void backward_div(BackwardCtx& c);
 void backward_relu(BackwardCtx& c);
 void backward_clip(BackwardCtx& c);
 void backward_hardswish(BackwardCtx& c);
 void backward_sigmoid(BackwardCtx& c);
+void backward_sqrt(BackwardCtx& c);
 void backward_maxpool(BackwardCtx& c);     // backward_pool.cpp
 void backward_avgpool(BackwardCtx& c);
 void backward_global_avgpool(BackwardCtx& c);

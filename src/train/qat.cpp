@@ -11,6 +11,7 @@
 #include "quant/pack.h"
 #include "quant/quantize.h"
 #include "runtime/ops/fake_quant.h"
+#include "train/qat_bn.h"
 
 namespace qforge::train {
 
@@ -59,6 +60,15 @@ class Builder {
     for (size_t k = 0; k < src_.nodes.size(); ++k)
       for (size_t s = 0; s < src_.nodes[k].inputs.size(); ++s)
         if (!src_.nodes[k].inputs[s].empty()) consumers_[src_.nodes[k].inputs[s]].push_back({k, s});
+    g_.freeze_bn_after = o.freeze_bn_after;
+    if (o.freeze_bn_after > 0) {
+      QF_CHECK(o.fp32_with_bn, "QatOptions::freeze_bn_after > 0 needs fp32_with_bn");
+      if (r.cle || r.smoothquant_alpha > 0 || r.bias_correction)
+        fail_input("QAT with BatchNormalization statistics (freeze_bn_after {}) needs a recipe without cross-layer "
+                   "equalization, SmoothQuant and bias correction (they change the folded weights)",
+                   o.freeze_bn_after);
+      bn_pairs_ = detail::find_bn_pairs(o.fp32_with_bn->graph);
+    }
   }
 
   QatGraph run() {
@@ -71,11 +81,14 @@ class Builder {
         activation(k, out, done);
       } else if (is_op(n, "DequantizeLinear") && src_.initializer(n.inputs[0])) {
         constant_dq(n, out);
+      } else if (bn_mode(n)) {
+        conv_bn(n, out);
       } else {
         out.push_back(n);
       }
     }
     ir::Graph& tg = g_.train.graph;
+    for (ir::ValueInfo& vi : buffer_inputs_) tg.inputs.push_back(std::move(vi));
     for (ir::Node& n : out)
       for (std::string& in : n.inputs) {
         auto it = rename_.find(in);
@@ -203,7 +216,7 @@ class Builder {
       return !uses.empty() && std::all_of(uses.begin(), uses.end(), [&](const Use& u) { return pred(src_.nodes[u.node], u.slot); });
     };
     if (integer_weight_dtype(q.dtype()) && all(is_weight_slot)) {
-      out.push_back(weight(dq, q, src_.nodes[uses[0].node]));
+      out.push_back(weight(dq, q, src_.nodes[uses[0].node], out));
     } else if (q.dtype() == DType::s32 && all(is_bias_slot)) {
       bias(dq, q, src_.nodes[uses[0].node]);
     } else {
@@ -235,9 +248,10 @@ class Builder {
     return p;
   }
 
-  ir::Node weight(const ir::Node& dq, const Tensor& q, const ir::Node& consumer) {
+  ir::Node weight(const ir::Node& dq, const Tensor& q, const ir::Node& consumer, std::vector<ir::Node>& out) {
     const quant::QParams p = weight_qparams(dq, q, consumer);
     const std::string base = strip_suffix(dq.inputs[0], "_quantized");
+    if (bn_mode(consumer)) return weight_bn(dq, p, base, consumer, bn_pairs_.at(consumer.outputs[0]), out);
     Tensor w;
     const Tensor* f = fp32_ ? fp32_->graph.initializer(base) : nullptr;
     if (f && f->dtype() == DType::f32 && f->shape() == q.shape()) {
@@ -247,17 +261,140 @@ class Builder {
     }
     if (w.empty()) w = quant::dequantize(q, p);
     const std::string wname = add_param(fresh(base), std::move(w), q.shape().size() > 1);
+    return weight_fake_quant(dq, p, wname, wname, base);
+  }
+
+  // FakeQuant(x) → the DequantizeLinear's output, with its scales (trained with LSQ); `value` is the tensor
+  // the export quantizes (x itself, or the name of the BN-folded weight it is computed from).
+  ir::Node weight_fake_quant(const ir::Node& dq, const quant::QParams& p, const std::string& x,
+                             const std::string& value, const std::string& base) {
     std::string ts = dq.input(1), tz = dq.input(2);
     if (o_.lsq) {
       ts = add_param(ts, src_.initializer(ts)->clone(), false);
       if (!tz.empty() && !p.symmetric) tz = add_param(tz, as_f32(*src_.initializer(tz)), false);
     }
     const quant::QRange range = p.range();
-    g_.weights.push_back({wname, ts, tz, dq.inputs[0], dq.input(1), dq.input(2), p, param_index_.count(tz) > 0});
-    ir::Node fq = fake_quant(wname, ts, tz, dq.outputs[0], base, range.qmin, range.qmax);
+    g_.weights.push_back({value, ts, tz, dq.inputs[0], dq.input(1), dq.input(2), p, param_index_.count(tz) > 0});
+    ir::Node fq = fake_quant(x, ts, tz, dq.outputs[0], base, range.qmin, range.qmax);
     if (p.axis != quant::QParams::kPerTensor) fq.set_attr(int_attr("axis", p.axis));
     if (p.group_size > 0) fq.set_attr(int_attr("block_size", p.group_size));
     return fq;
+  }
+
+  ir::Node node(const std::string& op, const std::string& base, std::vector<std::string> in, const std::string& y) {
+    ir::Node n;
+    n.op_type = op;
+    n.name = base;
+    n.inputs = std::move(in);
+    n.outputs = {y};
+    return n;
+  }
+
+  std::string add_constant(const std::string& base, Tensor t) {
+    const std::string name = fresh(base);
+    g_.train.graph.add_initializer(name, std::move(t));
+    return name;
+  }
+
+  // A running statistic: a graph input after the params, updated in place by BN in training mode.
+  std::string add_buffer(const std::string& base, const Tensor& value) {
+    const std::string name = fresh(base);
+    ir::ValueInfo vi;
+    vi.name = name;
+    vi.dtype = DType::f32;
+    vi.has_shape = true;
+    for (int64_t d : value.shape()) vi.dims.push_back(ir::Dim::known(d));
+    buffer_inputs_.push_back(std::move(vi));
+    g_.buffers.push_back({name, value.clone()});
+    return name;
+  }
+
+  // [1, …, -1 at `axis`, …, 1] of `rank` dims: the shape that lays a per-channel vector along `axis`.
+  std::string channel_shape(const std::string& base, int rank, int axis) {
+    Tensor t(DType::s64, {rank});
+    for (int k = 0; k < rank; ++k) t.data<int64_t>()[k] = k == axis ? -1 : 1;
+    return add_constant(base, std::move(t));
+  }
+
+  // A Conv the quantizer folded from Conv → BN whose weight is quantized (one DequantizeLinear of an
+  // integer initializer, read by this Conv only): it trains with BN (QatOptions::freeze_bn_after > 0).
+  bool bn_mode(const ir::Node& conv) const {
+    if (!is_op(conv, "Conv") || conv.outputs.empty()) return false;
+    auto pair = bn_pairs_.find(conv.outputs[0]);
+    const int w = src_.producer(conv.input(1));
+    if (pair == bn_pairs_.end() || w < 0 || !is_op(src_.nodes[w], "DequantizeLinear")) return false;
+    const Tensor* q = src_.initializer(src_.nodes[w].inputs[0]);
+    auto uses = consumers_.find(src_.nodes[w].outputs[0]);
+    return q && integer_weight_dtype(q->dtype()) && uses != consumers_.end() && uses->second.size() == 1 &&
+           o_.fp32_with_bn->graph.initializer(pair->second.weight)->shape() == q->shape();
+  }
+
+  // The weight of a Conv folded from Conv → BN (qat.h): sf = γ / Sqrt(var + ε), FakeQuant(W · sf); the
+  // Conv itself becomes Conv / sf (+ b) → BatchNormalization in conv_bn.
+  ir::Node weight_bn(const ir::Node& dq, const quant::QParams& p, const std::string& base, const ir::Node& conv,
+                     const detail::BnPair& pair, std::vector<ir::Node>& out) {
+    const ir::Graph& f = o_.fp32_with_bn->graph;
+    const ir::Node& bn = *pair.bn;
+    const Tensor& w = *f.initializer(pair.weight);
+    QatBnFold fold;
+    fold.weight = add_param(fresh(pair.weight), w.clone(), true);
+    if (!pair.bias.empty()) fold.bias = add_param(fresh(pair.bias), f.initializer(pair.bias)->clone(), false);
+    fold.gamma = add_param(fresh(bn.inputs[1]), f.initializer(bn.inputs[1])->clone(), false);
+    fold.beta = add_param(fresh(bn.inputs[2]), f.initializer(bn.inputs[2])->clone(), false);
+    fold.mean = add_buffer(bn.inputs[3], *f.initializer(bn.inputs[3]));
+    fold.var = add_buffer(bn.inputs[4], *f.initializer(bn.inputs[4]));
+    fold.epsilon = bn.attr_f("epsilon", 1e-5f);
+    fold.folded_weight = base;
+    const std::string eps = add_constant(bn.name + "_epsilon", Tensor::from_vector<float>(DType::f32, {}, {fold.epsilon}));
+    const std::string var_eps = fresh(bn.name + "_var_eps"), sd = fresh(bn.name + "_std");
+    const std::string sf = fresh(bn.name + "_scale_factor"), sf_w = fresh(sf + "_w"), ws = fresh(fold.weight + "_scaled");
+    out.push_back(node("Add", var_eps, {fold.var, eps}, var_eps));
+    out.push_back(node("Sqrt", sd, {var_eps}, sd));
+    out.push_back(node("Div", sf, {fold.gamma, sd}, sf));
+    out.push_back(node("Reshape", sf_w, {sf, channel_shape(sf_w + "_shape", w.rank(), 0)}, sf_w));
+    out.push_back(node("Mul", ws, {fold.weight, sf_w}, ws));
+    Fold& st = folds_[conv.outputs[0]];
+    st.index = g_.bn_folds.size();
+    st.scale_factor = sf;
+    st.bn = pair.bn;
+    st.rank = w.rank();
+    g_.bn_folds.push_back(std::move(fold));
+    return weight_fake_quant(dq, p, ws, base, base);
+  }
+
+  // Conv(x, FakeQuant(W · sf)) without bias, then / sf, + b, BatchNormalization(γ, β, mean, var) → the output.
+  void conv_bn(const ir::Node& conv, std::vector<ir::Node>& out) {
+    const Fold& st = folds_.at(conv.outputs[0]);
+    QatBnFold& fold = g_.bn_folds[st.index];
+    auto qb = folded_bias_.find(conv.outputs[0]);
+    if (src_.initializer(conv.input(2))) {  // a float bias initializer: the export writes b_f into it
+      fold.out_float_bias = fold.folded_bias = conv.input(2);
+    } else if (qb != folded_bias_.end()) {
+      fold.folded_bias = qb->second;
+    } else {
+      fail_input("{}: QAT with BatchNormalization statistics needs the folded Conv to have a float or int32 bias",
+                 conv.describe());
+    }
+    const std::string y = conv.outputs[0];
+    ir::Node c = conv;
+    c.inputs.resize(2);
+    c.outputs[0] = fresh(y + "_conv");
+    out.push_back(c);
+    const std::string sf_y = fresh(st.scale_factor + "_y"), unscaled = fresh(y + "_unscaled");
+    out.push_back(node("Reshape", sf_y, {st.scale_factor, channel_shape(sf_y + "_shape", st.rank, 1)}, sf_y));
+    out.push_back(node("Div", unscaled, {c.outputs[0], sf_y}, unscaled));
+    std::string pre_bn = unscaled;
+    if (!fold.bias.empty()) {
+      const std::string b_y = fresh(fold.bias + "_y");
+      out.push_back(node("Reshape", b_y, {fold.bias, channel_shape(b_y + "_shape", st.rank, 1)}, b_y));
+      pre_bn = fresh(y + "_biased");
+      out.push_back(node("Add", pre_bn, {unscaled, b_y}, pre_bn));
+    }
+    ir::Node bn = node("BatchNormalization", st.bn->name.empty() ? y + "_bn" : st.bn->name,
+                       {pre_bn, fold.gamma, fold.beta, fold.mean, fold.var}, y);
+    for (const char* a : {"epsilon", "momentum"})
+      if (const ir::Attribute* v = st.bn->attr(a)) bn.set_attr(*v);
+    out.push_back(bn);
   }
 
   // int32 bias: a trained float tensor b = q · scale; the consumer reads it instead of the DQ output.
@@ -270,11 +407,16 @@ class Builder {
       fail_input("{}: an int32 bias needs a quantized input and weight", consumer.describe());
     if (q.numel() != st->numel() && st->numel() != 1)
       fail_input("{}: bias scale has {} values for {} channels", dq.describe(), st->numel(), q.numel());
-    Tensor b(DType::f32, q.shape());
-    for (int64_t c = 0; c < q.numel(); ++c)
-      b.data<float>()[c] = quant::dequantize_value(q.data<int32_t>()[c], st->data<float>()[st->numel() == 1 ? 0 : c], 0);
-    const std::string name = add_param(fresh(strip_suffix(dq.inputs[0], "_quantized")), std::move(b), false);
-    rename_[dq.outputs[0]] = name;
+    std::string name;
+    if (bn_mode(consumer)) {  // the export computes it from β, b, the running mean and sf (qat_bn.h)
+      name = folded_bias_[consumer.outputs[0]] = strip_suffix(dq.inputs[0], "_quantized");
+    } else {
+      Tensor b(DType::f32, q.shape());
+      for (int64_t c = 0; c < q.numel(); ++c)
+        b.data<float>()[c] = quant::dequantize_value(q.data<int32_t>()[c], st->data<float>()[st->numel() == 1 ? 0 : c], 0);
+      name = add_param(fresh(strip_suffix(dq.inputs[0], "_quantized")), std::move(b), false);
+      rename_[dq.outputs[0]] = name;
+    }
     g_.biases.push_back({name, src_.nodes[in_dq].input(1), src_.nodes[w_dq].input(1), dq.inputs[0], dq.input(1)});
   }
 
@@ -298,12 +440,24 @@ class Builder {
   std::map<std::string, std::vector<Use>> consumers_;
   std::map<std::string, std::string> rename_, tied_;
   std::map<std::string, size_t> param_index_;
+  struct Fold {                  // a Conv trained with BN: its entry in bn_folds, and graph names
+    size_t index = 0;
+    std::string scale_factor;
+    const ir::Node* bn = nullptr;
+    int rank = 4;
+  };
+  std::map<std::string, detail::BnPair> bn_pairs_;  // by BN output = folded Conv output
+  std::map<std::string, Fold> folds_;               // by folded Conv output, once its weight is built
+  std::map<std::string, std::string> folded_bias_;  // by folded Conv output: its int32 bias's QatBias::value
+  std::vector<ir::ValueInfo> buffer_inputs_;
 };
 
-// The current value of a training-graph tensor: a trained parameter or an initializer.
+// The current value of a training-graph tensor: a trained parameter, a buffer or an initializer.
 const Tensor& value_of(const QatGraph& g, const std::string& name) {
   for (const auto& p : g.params)
     if (p.name == name) return p.value;
+  for (const auto& b : g.buffers)
+    if (b.name == name) return b.value;
   const Tensor* t = g.train.graph.initializer(name);
   QF_CHECK(t, "QAT export: no tensor named " + name);
   return *t;
@@ -348,6 +502,20 @@ ir::Model qat_export(const QatGraph& g, const std::vector<Parameter>& float_para
   auto set = [&](const std::string& name, Tensor t) {
     if (!name.empty()) out.initializers[name] = std::move(t);
   };
+  std::map<std::string, Tensor> folded;  // W_f and b_f of the convs trained with BN (qat_bn.h)
+  for (const QatBnFold& f : g.bn_folds) {
+    const std::vector<float> sf = detail::bn_scale_factor(value_of(g, f.gamma), value_of(g, f.var), f.epsilon);
+    Tensor wf, bf;
+    detail::bn_fold(value_of(g, f.weight), f.bias.empty() ? nullptr : &value_of(g, f.bias), value_of(g, f.beta),
+                    value_of(g, f.mean), sf, wf, bf);
+    folded[f.folded_weight] = wf;
+    folded[f.folded_bias] = bf;
+    if (!f.out_float_bias.empty()) set(f.out_float_bias, bf);
+  }
+  auto current = [&](const std::string& name) -> const Tensor& {
+    auto it = folded.find(name);
+    return it == folded.end() ? value_of(g, name) : it->second;
+  };
   for (const QatActivation& a : g.activations) {
     const float s = value_of(g, a.scale).data<float>()[0];
     set(a.out_scale, with_values(*out.initializer(a.out_scale), DType::f32, {}, {s}));
@@ -361,7 +529,7 @@ ir::Model qat_export(const QatGraph& g, const std::vector<Parameter>& float_para
     p.scale.assign(s.data<float>(), s.data<float>() + s.numel());
     const quant::QRange r = p.range();
     if (!w.zero_point.empty()) p.zero_point = zero_points(value_of(g, w.zero_point), s.numel(), r.qmin, r.qmax);
-    set(w.out_quantized, quant::quantize(value_of(g, w.value), p));
+    set(w.out_quantized, quant::quantize(current(w.value), p));
     set(w.out_scale, with_values(*out.initializer(w.out_scale), DType::f32, {}, p.scale));
     if (!w.out_zero_point.empty() && w.zero_point_trained) {
       const Tensor& old = *out.initializer(w.out_zero_point);
@@ -369,7 +537,7 @@ ir::Model qat_export(const QatGraph& g, const std::vector<Parameter>& float_para
     }
   }
   for (const QatBias& b : g.biases) {
-    const Tensor& v = value_of(g, b.value);
+    const Tensor& v = current(b.value);
     const float s_in = value_of(g, b.input_scale).data<float>()[0];
     const Tensor& sw = value_of(g, b.weight_scale);
     const Tensor& old_scale = *out.initializer(b.out_scale);
@@ -401,6 +569,7 @@ void qat_clamp_scales(QatGraph& g) {
 std::vector<Tensor> qat_inputs(const QatGraph& g, const Tensor& x) {
   std::vector<Tensor> in{x};
   for (const auto& p : g.params) in.push_back(p.value);
+  for (const auto& b : g.buffers) in.push_back(b.value);
   return in;
 }
 

@@ -19,8 +19,17 @@
 // The trained tensors are graph inputs of the training graph (after the data input), fed from
 // QatGraph::params each step, so TrainGraph computes their gradients like any input's (input_grads).
 //
-// BatchNormalization: the quantizer folds every BN into its Conv before quantizing, so QAT trains the
-// folded network (running statistics frozen from the start); the export has no BN.
+// BatchNormalization (docs/qat.md): the quantizer folds every BN into its Conv before quantizing. With
+// QatOptions::freeze_bn_after = 0 QAT trains that folded network (running statistics frozen from the
+// start). With freeze_bn_after = E > 0 and the unfolded FP32 model, each folded Conv whose weight is
+// quantized trains in the form of Jacob et al. 2018 / PyTorch's fused ConvBn QAT modules:
+//   sf = γ / Sqrt(running_var + ε)                          (per output channel)
+//   y  = BatchNormalization(Conv(x, FakeQuant(W · sf)) / sf [+ b], γ, β, running_mean, running_var)
+// with W, b the conv's own weight and bias and FakeQuant the folded weight's scales (from the PTQ start;
+// trained with LSQ). qat_train runs BN with batch statistics (updating the running statistics) for the
+// first E epochs and with the running statistics after (TrainGraph::set_training), where the forward
+// equals the folded conv: W_f = W · sf, b_f = β + (b − running_mean) · sf. The export folds with the
+// final running statistics, so it has no BN and the same nodes and names as the PTQ export.
 //
 // qat_export writes the trained values back into the QDQ model the graph came from — the same nodes,
 // names and layout as the PTQ export: activation scales / zero points; weights quantized with their
@@ -42,6 +51,10 @@ namespace qforge::train {
 
 struct QatOptions {
   bool lsq = false;  // train scales (and asymmetric activation zero points) with LSQ
+  // 0: BN folded from the first step. E > 0: Conv → BN pairs of `fp32_with_bn` (the FP32 model the QDQ
+  // model was made from, before BN folding; required then) train with batch statistics for E epochs.
+  int64_t freeze_bn_after = 0;
+  const ir::Model* fp32_with_bn = nullptr;
 };
 
 struct QatActivation {           // one Q → DQ pair
@@ -64,6 +77,20 @@ struct QatBias {                 // one int32 bias DequantizeLinear
   std::string out_quantized, out_scale;   // QDQ initializers
 };
 
+struct QatBnFold {               // one Conv → BatchNormalization pair trained unfolded
+  std::string weight, bias;      // training graph tensors: the conv's own W (trained) and b ("": none)
+  std::string gamma, beta;       // trained BN scale and bias
+  std::string mean, var;         // running statistics (QatGraph::buffers)
+  float epsilon = 1e-5f;
+  std::string folded_weight, folded_bias;  // the names QatWeight::value / QatBias::value use for W_f, b_f
+  std::string out_float_bias;    // QDQ float bias initializer (a bias that is not int32-quantized), or ""
+};
+
+struct QatBuffer {               // a tensor the forward updates in place (BN running statistics)
+  std::string name;
+  Tensor value;
+};
+
 struct QatGraph {
   ir::Model qdq;                 // the QDQ model (export template)
   ir::Model train;               // the training graph
@@ -71,6 +98,9 @@ struct QatGraph {
   std::vector<QatActivation> activations;
   std::vector<QatWeight> weights;
   std::vector<QatBias> biases;
+  std::vector<QatBnFold> bn_folds;
+  std::vector<QatBuffer> buffers;  // graph inputs after the params, never optimized
+  int64_t freeze_bn_after = 0;     // QatOptions::freeze_bn_after
   int64_t fake_quant_nodes = 0;
 };
 
@@ -84,7 +114,8 @@ QatGraph qat_graph_from_qdq(const ir::Model& qdq, const ir::Model* fp32_folded, 
 // (TrainGraph::parameters(): weights of nodes left in float) by initializer name.
 ir::Model qat_export(const QatGraph& g, const std::vector<Parameter>& float_params = {});
 
-// The training graph's inputs for one batch: x, then every param's value.
+// The training graph's inputs for one batch: x, then every param's value, then every buffer's (shared:
+// BatchNormalization in training mode updates the running statistics in g.buffers).
 std::vector<Tensor> qat_inputs(const QatGraph& g, const Tensor& x);
 
 // Keeps trained scales (LSQ) finite and >= FLT_MIN after an optimizer step; call after every step.
@@ -103,7 +134,8 @@ struct QatResult {
   double seconds = 0;
 };
 
-// Fine-tunes g (in place) with cfg's optimizer, schedule and augmentation. With `val`, the export is
+// Fine-tunes g (in place) with cfg's optimizer, schedule and augmentation; BatchNormalization uses batch
+// statistics in the first g.freeze_bn_after epochs, running statistics after. With `val`, the export is
 // evaluated after every epoch and the best one (the PTQ start included, scored `start_top1`) is kept;
 // without it the last epoch's export is the result. A non-finite loss stops, keeping the best.
 QatResult qat_train(QatGraph& g, data::Dataset& train, data::Dataset* val, const TrainConfig& cfg,

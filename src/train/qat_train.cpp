@@ -2,6 +2,8 @@
 // are graph inputs (fed from QatGraph::params, gradients read back with TrainGraph::grad), plus the
 // float parameters TrainGraph finds itself (nodes left in float). After each optimizer step the scales
 // are kept positive. After each epoch the export is evaluated and the best checkpoint kept.
+// BatchNormalization nodes (convs trained with BN, qat.h, and BNs the quantizer left in float) use batch
+// statistics in the first g.freeze_bn_after epochs and their running statistics after.
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -90,6 +92,7 @@ QatResult qat_train(QatGraph& g, data::Dataset& train, data::Dataset* val, const
   for (int64_t epoch = 0; epoch < cfg.epochs && !result.stopped; ++epoch) {
     const Clock::time_point t0 = Clock::now();
     const std::vector<int64_t> order = shuffled_indices(n, cfg.seed, epoch);
+    tg.set_training(epoch < g.freeze_bn_after);  // BatchNormalization: batch statistics, then frozen
     double loss_sum = 0, correct = 0;
     int64_t seen = 0;
     for (int64_t b = 0; b < n; b += cfg.batch) {

@@ -82,6 +82,8 @@ TEST_F(Cli, QatRejectsBadInputWithOneLine) {
       {{"--lr", "0"}, "--lr"},
       {{"--epochs", "0"}, "--epochs"},
       {{"--optimizer", "lbfgs"}, "--optimizer"},
+      {{"--freeze-bn-after", "-1"}, "--freeze-bn-after"},
+      {{"--freeze-bn-after", "one"}, "--freeze-bn-after"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"qat", mlp_model(), "-o", path("o.onnx"), "--data", data};

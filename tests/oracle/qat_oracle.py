@@ -5,9 +5,11 @@ model's top-1 on the first N Fashion-MNIST test images in ONNX Runtime must equa
 
 Usage: qat_oracle.py QFORGE_BIN [--work DIR] [--test-size N] [--train-size N] [--models a,b]
 
-Cases, each one line: <model>/<preset>[-lsq]. Models: the bundled MLP always, and the bundled cnn,
+Cases, each one line: <model>/<preset>[-lsq][-bn]. Models: the bundled MLP always, and the bundled cnn,
 mobilenet and resnet when models/ has them (--models picks). Presets int8 and w4a8 (int4 weights,
-opset 21), int8 also with --lsq.
+opset 21), int8 also with --lsq. One more case trains BatchNormalization with batch statistics before
+folding it (fmnist_resnet int8, --freeze-bn-after 1, 2 epochs on --bn-train-size images): its export must
+have no BatchNormalization.
 """
 import argparse
 import gzip
@@ -18,6 +20,7 @@ import sys
 import tempfile
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,6 +28,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 FMNIST = os.environ.get("QFORGE_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 MODELS = ["fmnist_mlp", "fmnist_cnn", "fmnist_mobilenet", "fmnist_resnet"]
 VARIANTS = [("int8", False), ("int8", True), ("w4a8", False)]
+BN_CASE = ("fmnist_resnet", "int8")  # --freeze-bn-after 1 --epochs 2
 TOLERANCE = 0.001  # 0.1 points of top-1
 
 
@@ -63,11 +67,16 @@ def run(cmd):
     return r.stdout
 
 
-def check(qforge, model, preset, lsq, work, x, y, a):
-    out = os.path.join(work, f"{os.path.basename(model)[:-5]}_{preset}{'_lsq' if lsq else ''}.onnx")
-    cmd = [qforge, "qat", model, "-o", out, "--data", f"fashion-mnist:train:{a.train_size}", "--epochs", "1",
+def check(qforge, model, preset, lsq, work, x, y, a, bn=False):
+    out = os.path.join(work, f"{os.path.basename(model)[:-5]}_{preset}{'_lsq' if lsq else ''}{'_bn' if bn else ''}.onnx")
+    train_size, epochs = (a.bn_train_size, "2") if bn else (a.train_size, "1")
+    cmd = [qforge, "qat", model, "-o", out, "--data", f"fashion-mnist:train:{train_size}", "--epochs", epochs,
            "--calib-size", "256", "--preset", preset, "--lr", "0.002", "--threads", "2"]
-    run(cmd + (["--lsq"] if lsq else []))
+    run(cmd + (["--lsq"] if lsq else []) + (["--freeze-bn-after", "1"] if bn else []))
+    if bn:
+        ops = {n.op_type for n in onnx.load(out).graph.node}
+        if "BatchNormalization" in ops:
+            return False, "the export has BatchNormalization nodes"
     q = json.loads(run([qforge, "eval", out, "--data", f"fashion-mnist:test:{a.test_size}", "--threads", "2",
                         "--json"]))["top1"]
     o = ort_top1(out, x, y)
@@ -81,6 +90,7 @@ def main():
     ap.add_argument("--work", default=None)
     ap.add_argument("--test-size", type=int, default=3000)
     ap.add_argument("--train-size", type=int, default=1024)
+    ap.add_argument("--bn-train-size", type=int, default=512)
     ap.add_argument("--models", default=",".join(MODELS))
     a = ap.parse_args()
     x = (read_idx(find("t10k-images-idx3-ubyte")).astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)[:a.test_size]
@@ -94,10 +104,13 @@ def main():
             if not os.path.exists(model):
                 print(f"SKIP {name}: {model} is not there yet")
                 continue
-            for preset, lsq in VARIANTS:
-                case = f"{name}/{preset}{'-lsq' if lsq else ''}"
+            variants = [(p, lsq, False) for p, lsq in VARIANTS]
+            if name == BN_CASE[0]:
+                variants.append((BN_CASE[1], False, True))
+            for preset, lsq, bn in variants:
+                case = f"{name}/{preset}{'-lsq' if lsq else ''}{'-bn' if bn else ''}"
                 try:
-                    ok, msg = check(a.qforge, model, preset, lsq, work, x, y, a)
+                    ok, msg = check(a.qforge, model, preset, lsq, work, x, y, a, bn)
                 except Exception as e:  # a failing case must not hide the others
                     ok, msg = False, str(e)
                 print(f"{'PASS' if ok else 'FAIL'} {case}: {msg}", flush=True)

@@ -1,10 +1,11 @@
 // qforge qat MODEL -o OUT --data SPEC [--epochs N] [--preset P] [--per-tensor] [--exclude ...] [--calib SPEC]
 //            [--calib-size N] [--lsq] [--lr LR] [--optimizer sgd|adamw] [--schedule cosine|onecycle|constant]
 //            [--batch B] [--momentum M] [--weight-decay WD] [--crop-pad P] [--hflip] [--val SPEC] [--seed S]
-//            [--threads T] [--json]
+//            [--freeze-bn-after E] [--threads T] [--json]
 // Quantization-aware training (train/qat.h, docs/qat.md): calibrate + PTQ with the preset (the same
 // pipeline as qforge quantize), fine-tune the fake-quantized graph, keep the best checkpoint by --val
-// top-1 (the PTQ start included), export the QDQ model.
+// top-1 (the PTQ start included), export the QDQ model. --freeze-bn-after E > 0 trains the convs folded
+// from Conv → BatchNormalization with batch statistics for E epochs (train/qat.h).
 #include <cstdio>
 #include <filesystem>
 
@@ -25,11 +26,14 @@ namespace qforge::cli {
 
 namespace {
 
+constexpr int64_t kDefaultFreezeBnAfter = 0;  // docs/qat.md, "BatchNormalization": why
+
 struct QatCmdOptions {
   std::string model, out, val, preset = "int8";
   DatasetOptions data;
   std::string calib;
   int64_t calib_size = 512;
+  int64_t freeze_bn_after = kDefaultFreezeBnAfter;
   bool per_tensor = false, lsq = false, json = false;
   std::vector<std::string> exclude;
   train::TrainConfig cfg;
@@ -73,7 +77,8 @@ int cmd_qat(int argc, char** argv) {
   o.cfg.weight_decay = 0;
   CLI::App app{"Quantization-aware training: calibrate and quantize MODEL with a preset (as qforge quantize), "
                "fine-tune the fake-quantized graph on --data, export the best checkpoint as QDQ ONNX (runs in "
-               "qforge and ONNX Runtime). BatchNormalization is folded first (docs/qat.md).",
+               "qforge and ONNX Runtime). BatchNormalization is folded into the export; --freeze-bn-after E trains "
+               "it with batch statistics for the first E epochs (docs/qat.md).",
                "qforge qat"};
   app.add_option("model", o.model, "the FP32 ONNX model")->required();
   app.add_option("-o,--output", o.out, "the quantized model to write (.onnx)")->required();
@@ -87,6 +92,11 @@ int cmd_qat(int argc, char** argv) {
   app.add_flag("--per-tensor", o.per_tensor, "one weight scale per tensor instead of per channel / group");
   app.add_option("--exclude", o.exclude, "node names or op types to leave in float (comma-separated)")->delimiter(',');
   app.add_flag("--lsq", o.lsq, "learned step size: train the scales (and activation zero points) too");
+  app.add_option("--freeze-bn-after", o.freeze_bn_after,
+                 "epochs in which BatchNormalization trains with batch statistics before its running statistics "
+                 "are frozen (0: folded into the convs from the first step)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
+      ->capture_default_str();
   app.add_option("--epochs", o.cfg.epochs, "passes over the training set")->capture_default_str();
   app.add_option("--batch", o.cfg.batch, "samples per step")->capture_default_str();
   app.add_option("--lr", o.cfg.lr, "peak learning rate")->capture_default_str();
@@ -146,12 +156,18 @@ int cmd_qat(int argc, char** argv) {
                  val->describe().c_str());
   }
   const ir::Model folded = quant::fold_batch_norms(fp32);
-  train::QatGraph g = train::qat_graph_from_qdq(ptq.result.model, &folded, recipe, {.lsq = o.lsq});
+  train::QatGraph g = train::qat_graph_from_qdq(
+      ptq.result.model, &folded, recipe,
+      {.lsq = o.lsq, .freeze_bn_after = o.freeze_bn_after, .fp32_with_bn = o.freeze_bn_after > 0 ? &fp32 : nullptr});
   std::fprintf(stderr, "training %s: %lld samples, %lld epochs, batch %lld, %s lr %.3g (%s), %lld fake-quant nodes, "
-               "%d threads\n",
+               "%s, %d threads\n",
                ds->describe().c_str(), static_cast<long long>(ds->size()), static_cast<long long>(o.cfg.epochs),
                static_cast<long long>(o.cfg.batch), o.cfg.optimizer.c_str(), o.cfg.lr, o.cfg.schedule.c_str(),
-               static_cast<long long>(g.fake_quant_nodes), nthreads);
+               static_cast<long long>(g.fake_quant_nodes),
+               g.bn_folds.empty() ? "BatchNormalization folded"
+                                  : fmt::format("{} BatchNormalization with batch statistics for {} epoch(s)",
+                                                g.bn_folds.size(), o.freeze_bn_after).c_str(),
+               nthreads);
   Progress bar("qat");
   train::QatResult r = train::qat_train(g, *ds, val.get(), o.cfg, ptq_top1, [&](const train::Progress& p) {
     if (!p.epoch_end) {
@@ -167,8 +183,9 @@ int cmd_qat(int argc, char** argv) {
   ir::Model& out = r.model;
   std::erase_if(out.metadata_props, [](const auto& kv) { return kv.first == "qforge.qat"; });
   out.metadata_props.emplace_back(
-      "qforge.qat", fmt::format(R"({{"epochs":{},"best_epoch":{},"lsq":{},"data":"{}"}})", o.cfg.epochs, r.best_epoch,
-                                o.lsq ? "true" : "false", ds->describe()));
+      "qforge.qat", fmt::format(R"({{"epochs":{},"best_epoch":{},"lsq":{},"freeze_bn_after":{},"data":"{}"}})",
+                                o.cfg.epochs, r.best_epoch, o.lsq ? "true" : "false", o.freeze_bn_after,
+                                ds->describe()));
   write_file_atomic(o.out, ir::serialize_onnx(out), {o.model});
   if (r.stopped) {
     std::fprintf(stderr, "qforge qat: error: %s; wrote %s\n", r.stop_reason.c_str(), o.out.c_str());
@@ -184,6 +201,8 @@ int cmd_qat(int argc, char** argv) {
     j["preset"] = recipe.preset;
     j["per_tensor"] = o.per_tensor;
     j["lsq"] = o.lsq;
+    j["freeze_bn_after"] = o.freeze_bn_after;
+    j["bn_trained"] = static_cast<int64_t>(g.bn_folds.size());
     if (val) {
       j["fp32_top1"] = fp32_top1;
       j["ptq_top1"] = ptq_top1;
