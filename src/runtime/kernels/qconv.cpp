@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "runtime/kernels/qconv_layout.h"
 #include "runtime/kernels/reference/qconv_ref.h"
 
 namespace qforge::runtime {
@@ -24,36 +25,46 @@ uint8_t* scratch(std::vector<uint8_t>& v, size_t n) {
   return v.data();
 }
 
+// n bytes as 16-byte moves (the last one overlapping the previous when n is not a multiple of 16);
+// fixed-size memcpy compiles to one unaligned load and store, no libc call per run.
 void copy_bytes(uint8_t* dst, const uint8_t* src, int64_t n) {
   if (n >= 16) {
-    std::memcpy(dst, src, static_cast<size_t>(n));
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) std::memcpy(dst + i, src + i, 16);
+    if (i < n) std::memcpy(dst + n - 16, src + n - 16, 16);
     return;
   }
   for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
 }
 
 // Padded channels-last copy of one image: dst[(d*Hp + h)*Wp + w][c], x_zp in the padding.
-// Each input row is transposed [C][W] → [W][C] in 16×16 tiles (both sides touch 16-byte runs).
-void to_padded_nhwc(const ConvGeom& g, const uint8_t* x, uint8_t x_zp, uint8_t* dst) {
-  const int64_t C = g.in_channels, W = g.in[2];
+// Without padding the whole [C][plane] image is one transpose; with padding each input row is
+// transposed [C][W] → [W][C] into place, or (rows narrower than a 16-byte block) the plane is
+// transposed into `tmp` and its rows copied into place.
+void to_padded_nhwc(const ConvGeom& g, TransposeU8Fn transpose, const uint8_t* x, uint8_t x_zp, uint8_t* dst,
+                    std::vector<uint8_t>& tmp) {
+  const int64_t C = g.in_channels, W = g.in[2], plane = g.in_plane();
   const int64_t Dp = g.in[0] + g.pad_begin[0] + g.pad_end[0], Hp = g.in[1] + g.pad_begin[1] + g.pad_end[1],
                 Wp = W + g.pad_begin[2] + g.pad_end[2];
+  const auto sz = [](int64_t v) { return static_cast<size_t>(v); };
   const bool padded = Dp != g.in[0] || Hp != g.in[1] || Wp != W;
-  if (padded) std::memset(dst, x_zp, static_cast<size_t>(Dp * Hp * Wp * C));
+  if (!padded) {
+    transpose(x, sz(plane), dst, sz(C), sz(C), sz(plane));
+    return;
+  }
+  std::memset(dst, x_zp, sz(Dp * Hp * Wp * C));
+  const bool by_row = C == 1 || W >= 16;
+  if (!by_row) {
+    if (tmp.size() < sz(plane * C)) tmp.resize(sz(plane * C));
+    transpose(x, sz(plane), tmp.data(), sz(C), sz(C), sz(plane));
+  }
   for (int64_t d = 0; d < g.in[0]; ++d)
     for (int64_t h = 0; h < g.in[1]; ++h) {
       uint8_t* row = dst + (((d + g.pad_begin[0]) * Hp + h + g.pad_begin[1]) * Wp + g.pad_begin[2]) * C;
-      const uint8_t* src = x + (d * g.in[1] + h) * W;
-      if (C == 1) {
-        std::memcpy(row, src, static_cast<size_t>(W));
-        continue;
-      }
-      for (int64_t c0 = 0; c0 < C; c0 += 16)
-        for (int64_t w0 = 0; w0 < W; w0 += 16) {
-          const int64_t c1 = std::min(C, c0 + 16), w1 = std::min(W, w0 + 16);
-          for (int64_t w = w0; w < w1; ++w)
-            for (int64_t c = c0; c < c1; ++c) row[w * C + c] = src[c * g.in_plane() + w];
-        }
+      const int64_t r = d * g.in[1] + h;
+      if (C == 1) std::memcpy(row, x + r * W, sz(W));
+      else if (by_row) transpose(x + r * W, sz(plane), row, sz(C), sz(C), sz(W));
+      else std::memcpy(row, tmp.data() + r * W * C, sz(W * C));
     }
 }
 
@@ -120,6 +131,7 @@ QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const i
 void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* x, uint8_t x_zp,
                         const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads) {
   static thread_local std::vector<uint8_t> xt_buf, a_buf, c_buf;
+  const TransposeU8Fn transpose = transpose_u8_kernel(k.isa);
   const int64_t C = g.in_channels, M = g.out_channels, G = g.group, Cg = C / G, Mg = M / G;
   const int64_t Kg = Cg * g.kernel_size(), P = g.out_plane();
   const int64_t padded_plane = (g.in[0] + g.pad_begin[0] + g.pad_end[0]) * (g.in[1] + g.pad_begin[1] + g.pad_end[1]) *
@@ -135,8 +147,10 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
     uint8_t* a = pointwise ? xt : scratch(a_buf, static_cast<size_t>(rows * Kg));
     uint8_t* ct = scratch(c_buf, static_cast<size_t>(rows * M) * esz);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1)
-    for (int64_t i = 0; i < nb; ++i)
-      to_padded_nhwc(g, x + (n0 + i) * C * g.in_plane(), x_zp, xt + i * padded_plane * C);
+    for (int64_t i = 0; i < nb; ++i) {
+      static thread_local std::vector<uint8_t> tmp;
+      to_padded_nhwc(g, transpose, x + (n0 + i) * C * g.in_plane(), x_zp, xt + i * padded_plane * C, tmp);
+    }
     for (int64_t grp = 0; grp < G; ++grp) {
       if (!pointwise) {
         // One task per output row (image, od, oh); no divisions in the inner loop.
@@ -158,16 +172,19 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
     }
     // ct [rows][M] → y [n][M][P]
     auto* yb = static_cast<uint8_t*>(y) + static_cast<size_t>(n0 * M * P) * esz;
+    if (esz == 1) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1 && rows * M > 65536)
+      for (int64_t n = 0; n < nb; ++n)
+        transpose(ct + static_cast<size_t>(n * P * M), static_cast<size_t>(M), yb + static_cast<size_t>(n * M * P),
+                  static_cast<size_t>(P), static_cast<size_t>(P), static_cast<size_t>(M));
+      continue;
+    }
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows * M > 65536)
     for (int64_t i = 0; i < nb * M; ++i) {
       const int64_t n = i / M, m = i % M;
       uint8_t* dst = yb + static_cast<size_t>((n * M + m) * P) * esz;
       const uint8_t* src = ct + static_cast<size_t>((n * P) * M + m) * esz;
-      if (esz == 1) {
-        for (int64_t p = 0; p < P; ++p) dst[p] = src[p * M];  // M-strided reads of a ct block in cache
-      } else {
-        for (int64_t p = 0; p < P; ++p) std::memcpy(dst + p * 4, src + p * M * 4, 4);
-      }
+      for (int64_t p = 0; p < P; ++p) std::memcpy(dst + p * 4, src + p * M * 4, 4);
     }
   }
 }
