@@ -138,9 +138,13 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
                                (g.in[2] + g.pad_begin[2] + g.pad_end[2]);
   const size_t esz = out_bytes(out.type);
   const bool pointwise = is_pointwise(g);
-  // Images per chunk: A and the padded input stay within ~8 MiB.
+  // Images per chunk: the padded input, A and the products of a chunk stay within ~768 KiB per thread
+  // (the L2 of one core here is 1 MiB), so qgemm reads A from L2 right after im2col wrote it; at
+  // least one image per thread.
   const int64_t per_image = padded_plane * C + (pointwise ? 0 : P * Kg) + P * M * static_cast<int64_t>(esz);
-  const int64_t chunk = std::clamp<int64_t>((8 << 20) / std::max<int64_t>(per_image, 1), 1, g.batch);
+  const int64_t budget = (768 << 10) * std::max(threads, 1);
+  const int64_t chunk = std::clamp<int64_t>(budget / std::max<int64_t>(per_image, 1),
+                                            std::min<int64_t>(std::max(threads, 1), g.batch), g.batch);
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
     const int64_t nb = std::min(chunk, g.batch - n0), rows = nb * P;
     uint8_t* xt = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 16);

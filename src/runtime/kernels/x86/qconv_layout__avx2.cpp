@@ -10,15 +10,22 @@ namespace qforge::runtime {
 namespace {
 
 inline void block16(const uint8_t* src, size_t ss, uint8_t* dst, size_t ds) {
+  // N.B. fully unrolled so that r and t live in the 16 xmm registers (checked with objdump: 64 punpck,
+  // no stack traffic).
   __m128i r[16], t[16];
+  #pragma unroll
   for (int i = 0; i < 16; ++i) r[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * ss));
+  #pragma unroll
   for (int round = 0; round < 4; ++round) {
+    #pragma unroll
     for (int i = 0; i < 8; ++i) {
       t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
       t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
     }
+    #pragma unroll
     for (int i = 0; i < 16; ++i) r[i] = t[i];
   }
+  #pragma unroll
   for (int i = 0; i < 16; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i * ds), r[i]);
 }
 
