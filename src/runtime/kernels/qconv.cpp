@@ -68,38 +68,34 @@ void to_padded_nhwc(const ConvGeom& g, TransposeU8Fn transpose, const uint8_t* x
     }
 }
 
-// Copies n bytes; when `spill` may write up to 16 bytes (the caller overwrites the excess next).
-inline void copy_run(uint8_t* dst, const uint8_t* src, int64_t n, bool spill) {
-  if (spill && n <= 16) {
-    std::memcpy(dst, src, 16);  // one unaligned 16-byte move
-    return;
-  }
-  copy_bytes(dst, src, n);
-}
-
-// Row p of A for group grp: the patch of output position p, k = ((kd*kH + kh)*kW + kw)*Cg + c.
-// With group 1 and dilation 1 along W, the kW taps of a kernel row are one run of kW·C bytes of
-// the channels-last input. A run of at most 16 bytes followed by at least 16 more bytes of the same
-// row is copied with one 16-byte move that spills into the next runs' bytes (written right after,
-// never into another row); the source buffer has 16 spare bytes at its end.
-void im2col_row(const ConvGeom& g, const uint8_t* xt, int64_t grp, int64_t od, int64_t oh, int64_t ow, uint8_t* dst) {
-  const int64_t C = g.in_channels, Cg = C / g.group;
+// Rows p = (od, oh, 0..OW-1) of A for group grp: the patch of each output position,
+// k = ((kd*kH + kh)*kW + kw)*Cg + c. With group 1 and dilation 1 along W, the kW taps of a kernel row
+// are one run of kW·C bytes of the channels-last input. A run of at most 16 bytes is copied with one
+// 16-byte move that spills into the bytes written next (the next runs or rows of this call) when at
+// least 16 bytes of this call's rows remain; so no byte of another call's rows is touched (calls
+// run in parallel). The source buffer has 16 spare bytes at its end.
+// N.B. the geometry is read into locals first: the byte stores may alias anything, so fields read
+// through g would be reloaded after every store.
+void im2col_output_row(const ConvGeom& g, const uint8_t* xt, int64_t grp, int64_t od, int64_t oh, int64_t Kg,
+                       uint8_t* dst) {
+  const int64_t C = g.in_channels, Cg = C / g.group, OW = g.out[2];
   const int64_t Hp = g.in[1] + g.pad_begin[1] + g.pad_end[1], Wp = g.in[2] + g.pad_begin[2] + g.pad_end[2];
+  const int64_t KD = g.kernel[0], KH = g.kernel[1], sd = g.stride[0], sh = g.stride[1], swC = g.stride[2] * C;
+  const int64_t dd = g.dilation[0], dh = g.dilation[1], dwC = g.dilation[2] * C;
   const bool joined = g.group == 1 && g.dilation[2] == 1;
   const int64_t run = joined ? g.kernel[2] * C : Cg, runs = joined ? 1 : g.kernel[2];
-  const int64_t total = g.kernel[0] * g.kernel[1] * runs;
-  int64_t done = 0;
-  for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-    const int64_t d = od * g.stride[0] + kd * g.dilation[0];
-    for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-      const int64_t h = oh * g.stride[1] + kh * g.dilation[1];
-      const uint8_t* row = xt + ((d * Hp + h) * Wp + ow * g.stride[2]) * C + grp * Cg;
-      for (int64_t r = 0; r < runs; ++r) {
-        ++done;
-        copy_run(dst, row + r * g.dilation[2] * C, run, (total - done) * run >= 16);
-        dst += run;
+  const uint8_t* base = xt + grp * Cg;
+  const uint8_t* const end = dst + OW * Kg;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    uint8_t* d = dst + ow * Kg;
+    for (int64_t kd = 0; kd < KD; ++kd)
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const uint8_t* row = base + ((od * sd + kd * dd) * Hp + oh * sh + kh * dh) * Wp * C + ow * swC;
+        for (int64_t r = 0; r < runs; ++r, d += run) {
+          if (run <= 16 && end - d >= 16) std::memcpy(d, row + r * dwC, 16);
+          else copy_bytes(d, row + r * dwC, run);
+        }
       }
-    }
   }
 }
 
@@ -163,8 +159,7 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
         for (int64_t t = 0; t < nb * OD * OH; ++t) {
           const int64_t n = t / (OD * OH), od = (t / OH) % OD, oh = t % OH;
           const uint8_t* xn = xt + n * padded_plane * C;
-          uint8_t* an = a + (t * OW) * Kg;
-          for (int64_t ow = 0; ow < OW; ++ow) im2col_row(g, xn, grp, od, oh, ow, an + ow * Kg);
+          im2col_output_row(g, xn, grp, od, oh, Kg, a + (t * OW) * Kg);
         }
       }
       QgemmOutputStage st = out;
