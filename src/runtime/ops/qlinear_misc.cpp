@@ -1,5 +1,6 @@
 // qforge.QLut, qforge.QAdd, qforge.QMul (qlinear.h), the helpers every qlinear op shares, and the
 // registration of the whole family.
+#include <algorithm>
 #include <memory>
 
 #include "quant/quantize.h"
@@ -59,6 +60,19 @@ std::vector<TypeShape> infer_qlut(const InferCtx& c) {
   return shape_of_input(c, 0, c.in(1).dtype);
 }
 
+// The table loops take every pointer by value: inside an OpenMP region the shared pointers are read
+// through the region's context, and each byte store (which may alias anything) would reload them.
+constexpr int64_t kLutChunk = 16384;
+
+void lut1(const uint8_t* x, const uint8_t* tab, unsigned flip, uint8_t* y, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) y[i] = tab[x[i] ^ flip];
+}
+
+void lut2(const uint8_t* a, const uint8_t* b, const uint8_t* tab, unsigned fa, unsigned fb, uint8_t* y, int64_t i0,
+          int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) y[i] = tab[(a[i] ^ fa) << 8 | (b[i] ^ fb)];
+}
+
 void compute_qlut(KernelCtx& k) {
   const Tensor& x = k.inputs[0];
   const Tensor& t = k.inputs[1];
@@ -68,8 +82,10 @@ void compute_qlut(KernelCtx& k) {
   auto* y = k.outputs[0].data<uint8_t>();
   const uint8_t flip = x.dtype() == DType::s8 ? 0x80 : 0;
   const int64_t n = x.numel();
+  const int64_t chunks = (n + kLutChunk - 1) / kLutChunk;
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && n > (1 << 18))
-  for (int64_t i = 0; i < n; ++i) y[i] = tab[xs[i] ^ flip];
+  for (int64_t c = 0; c < chunks; ++c)
+    lut1(xs, tab, flip, y, c * kLutChunk, std::min(n, (c + 1) * kLutChunk));
 }
 
 // ---- QAdd / QMul ----
@@ -140,8 +156,10 @@ void compute_qbinary(KernelCtx& k) {
   auto* py = y.data<uint8_t>();
   const int64_t n = y.numel();
   if (a.shape() == b.shape()) {
+    const int64_t chunks = (n + kLutChunk - 1) / kLutChunk;
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && n > (1 << 16))
-    for (int64_t i = 0; i < n; ++i) py[i] = tab[(pa[i] ^ fa) << 8 | (pb[i] ^ fb)];
+    for (int64_t c = 0; c < chunks; ++c)
+      lut2(pa, pb, tab, fa, fb, py, c * kLutChunk, std::min(n, (c + 1) * kLutChunk));
     return;
   }
   const Shape& out = y.shape();
