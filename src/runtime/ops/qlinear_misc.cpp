@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <memory>
 
+#include "core/cpu.h"
 #include "quant/quantize.h"
+#include "runtime/kernels/qbinary.h"
 #include "runtime/kernels/reference/quantize_ref.h"
 #include "runtime/ops/ew_util.h"
 #include "runtime/ops/infer_util.h"
@@ -100,8 +102,12 @@ std::vector<TypeShape> infer_qbinary(const InferCtx& c) {
 
 // The whole op as one table: y = table[code_a][code_b] (codes as u8 indices, s8 + 128), each entry
 // quantize(DQ(a) ∘ DQ(b)) computed once with the float ops of the unlowered graph (64 KiB, stays in L2).
+// Same-shape inputs on AVX-512 skip the table: the vector kernel computes the same formula
+// (kernels/qbinary.h), enabled only after it reproduced all 65536 entries.
 struct QBinaryState {
   std::vector<uint8_t> table;  // [256][256], bytes of y's dtype
+  QBinaryParams params;
+  bool vector_exact = false;
 };
 
 void dq_table(const Tensor& x_zp, float scale, int32_t zp, float* t) {
@@ -129,6 +135,22 @@ std::shared_ptr<void> prepare_qbinary(const ir::Node& node, std::span<const Tens
       const float v = kMul ? ta[a] * tb[b] : ta[a] + tb[b];
       s->table[a * 256 + b] = static_cast<uint8_t>(quant::quantize_value(v, ys, yz, qmin, qmax));
     }
+  if (active_isa() >= Isa::avx512) {
+    QBinaryParams& p = s->params;
+    p.sa = q_scalar_f32(node, k[1], "a_scale"), p.sb = q_scalar_f32(node, k[4], "b_scale"), p.ys = ys;
+    p.za = q_scalar_zp(node, k[2], "a_zero_point"), p.zb = q_scalar_zp(node, k[5], "b_zero_point");
+    p.yz = yz, p.qmin = qmin, p.qmax = qmax, p.mul = kMul;
+    p.a_s8 = k[2]->dtype() == DType::s8, p.b_s8 = k[5]->dtype() == DType::s8;
+    // Every code pair, as the kernel reads them: a byte is the table index (s8: code + 128) ^ flip.
+    std::vector<uint8_t> ca(256 * 256), cb(256 * 256), got(256 * 256);
+    for (int a = 0; a < 256; ++a)
+      for (int b = 0; b < 256; ++b) {
+        ca[a * 256 + b] = static_cast<uint8_t>(p.a_s8 ? a ^ 0x80 : a);
+        cb[a * 256 + b] = static_cast<uint8_t>(p.b_s8 ? b ^ 0x80 : b);
+      }
+    qbinary_8__avx512(p, ca.data(), cb.data(), got.data(), 256 * 256);
+    s->vector_exact = got == s->table;
+  }
   return s;
 }
 
@@ -157,9 +179,13 @@ void compute_qbinary(KernelCtx& k) {
   const int64_t n = y.numel();
   if (a.shape() == b.shape()) {
     const int64_t chunks = (n + kLutChunk - 1) / kLutChunk;
+    const bool vec = s.vector_exact && active_isa() >= Isa::avx512;
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && n > (1 << 16))
-    for (int64_t c = 0; c < chunks; ++c)
-      lut2(pa, pb, tab, fa, fb, py, c * kLutChunk, std::min(n, (c + 1) * kLutChunk));
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t i0 = c * kLutChunk, i1 = std::min(n, i0 + kLutChunk);
+      if (vec) qbinary_8__avx512(s.params, pa + i0, pb + i0, py + i0, i1 - i0);
+      else lut2(pa, pb, tab, fa, fb, py, i0, i1);
+    }
     return;
   }
   const Shape& out = y.shape();
