@@ -225,26 +225,24 @@ QconvDwPlane qconv_dw_plane_dims(const ConvGeom& g, int64_t slack) {
   return p;
 }
 
+// The whole plane set to x_zp with one memset, then each input row's bytes copied into its phases.
+// N.B. the geometry is read into locals (byte stores alias the ConvGeom fields).
 void qconv_dw_fill_plane(const ConvGeom& g, const QconvDwPlane& p, const uint8_t* xc, uint8_t x_zp, uint8_t* dst) {
-  const int64_t sw = g.stride[2], W = g.in[2], pl = g.pad_begin[2];
-  for (int64_t r = 0; r < p.rows; ++r) {
-    const int64_t ih = r - g.pad_begin[1];
-    const bool row_in = ih >= 0 && ih < g.in[1];
-    for (int64_t f = 0; f < sw; ++f) {
-      uint8_t* d = dst + (r * sw + f) * p.row_len;
-      // Columns j with iw = j*sw + f - pl in [0, W): [lo, hi).
-      int64_t lo = 0, hi = 0;
-      if (row_in) {
-        lo = std::min(p.row_len, std::max<int64_t>(0, (pl - f + sw - 1) / sw));
-        hi = std::min(p.row_len, std::max(lo, (W - 1 + pl - f) / sw + 1));
-        if (W - 1 + pl - f < 0) hi = lo;
-      }
-      std::memset(d, x_zp, static_cast<size_t>(lo));
-      const uint8_t* src = xc + ih * W + f - pl;
+  const int64_t sw = g.stride[2], W = g.in[2], pl = g.pad_begin[2], H = g.in[1], pt = g.pad_begin[1];
+  const int64_t rows = p.rows, row_len = p.row_len;
+  std::memset(dst, x_zp, static_cast<size_t>(rows * sw * row_len));
+  const int64_t r0 = std::max<int64_t>(pt, 0), r1 = std::min(rows, pt + H);
+  for (int64_t f = 0; f < sw; ++f) {
+    // Columns j with iw = j*sw + f - pl in [0, W): [lo, hi) (the same for every row).
+    const int64_t lo = std::min(row_len, std::max<int64_t>(0, (pl - f + sw - 1) / sw));
+    int64_t hi = std::min(row_len, std::max(lo, (W - 1 + pl - f) / sw + 1));
+    if (W - 1 + pl - f < 0) hi = lo;
+    for (int64_t r = r0; r < r1; ++r) {
+      uint8_t* d = dst + (r * sw + f) * row_len;
+      const uint8_t* src = xc + (r - pt) * W + f - pl;
       if (sw == 1) std::memcpy(d + lo, src + lo, static_cast<size_t>(hi - lo));
       else
         for (int64_t j = lo; j < hi; ++j) d[j] = src[j * sw];
-      std::memset(d + hi, x_zp, static_cast<size_t>(p.row_len - hi));
     }
   }
 }
