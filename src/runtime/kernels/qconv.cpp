@@ -241,6 +241,8 @@ void qconv_dw_fill_plane(const ConvGeom& g, const QconvDwPlane& p, const uint8_t
       uint8_t* d = dst + (r * sw + f) * row_len;
       const uint8_t* src = xc + (r - pt) * W + f - pl;
       if (sw == 1) std::memcpy(d + lo, src + lo, static_cast<size_t>(hi - lo));
+      else if (sw == 2)
+        for (int64_t j = lo; j < hi; ++j) d[j] = src[j * 2];  // a constant stride vectorises
       else
         for (int64_t j = lo; j < hi; ++j) d[j] = src[j * sw];
     }
