@@ -22,7 +22,9 @@ TEST(QconvLayout, TransposeEveryVersionEqualsDefinition) {
     TransposeU8Fn fn;
     Isa isa;
   };
-  const Version versions[] = {{"ref", transpose_u8__ref, Isa::ref}, {"avx2", transpose_u8__avx2, Isa::avx2}};
+  const Version versions[] = {{"ref", transpose_u8__ref, Isa::ref},
+                              {"avx2", transpose_u8__avx2, Isa::avx2},
+                              {"avx512", transpose_u8__avx512, Isa::avx512}};
   std::mt19937 rng(7);
   for (const Version& v : versions) {
     linear_test::IsaScope s(v.isa);

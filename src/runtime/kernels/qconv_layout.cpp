@@ -8,6 +8,8 @@ void transpose_u8__ref(const uint8_t* src, size_t src_stride, uint8_t* dst, size
     for (size_t j = 0; j < cols; ++j) dst[j * dst_stride + i] = src[i * src_stride + j];
 }
 
-TransposeU8Fn transpose_u8_kernel(Isa isa) { return isa >= Isa::avx2 ? transpose_u8__avx2 : transpose_u8__ref; }
+TransposeU8Fn transpose_u8_kernel(Isa isa) {
+  return isa >= Isa::avx512 ? transpose_u8__avx512 : isa >= Isa::avx2 ? transpose_u8__avx2 : transpose_u8__ref;
+}
 
 }  // namespace qforge::runtime
