@@ -1,9 +1,10 @@
 // Byte transposes for the layout changes around the INT8 im2col convolution (NCHW activations in,
 // channels-last patches, [positions][channels] products back to NCHW):
 //   dst[j * dst_stride + i] = src[i * src_stride + j]    for i < rows, j < cols
-// Pure byte movement, so every version equals the reference exactly. The AVX2 / AVX-512 versions move 16×16
-// blocks through registers (SSE unpacks); blocks at the right / bottom edge overlap the previous
-// block instead of falling back to single bytes (needs rows, cols >= 16; smaller matrices go scalar).
+// Pure byte movement, so every version equals the reference exactly. The AVX2 / AVX-512 versions
+// move 16×16 blocks through registers (SSE unpacks); blocks at the right / bottom edge overlap the
+// previous block instead of falling back to single bytes (needs rows, cols >= 16; smaller matrices
+// go scalar).
 // src and dst must not overlap.
 #pragma once
 #include <cstddef>
