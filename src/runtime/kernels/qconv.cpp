@@ -143,7 +143,7 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
                                             std::min<int64_t>(std::max(threads, 1), g.batch), g.batch);
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
     const int64_t nb = std::min(chunk, g.batch - n0), rows = nb * P;
-    uint8_t* xt = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 16);
+    uint8_t* xt = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 64);  // spare bytes: im2col moves
     uint8_t* a = pointwise ? xt : scratch(a_buf, static_cast<size_t>(rows * Kg));
     uint8_t* ct = scratch(c_buf, static_cast<size_t>(rows * M) * esz);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1)
@@ -159,7 +159,8 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
         for (int64_t t = 0; t < nb * OD * OH; ++t) {
           const int64_t n = t / (OD * OH), od = (t / OH) % OD, oh = t % OH;
           const uint8_t* xn = xt + n * padded_plane * C;
-          im2col_output_row(g, xn, grp, od, oh, Kg, a + (t * OW) * Kg);
+          if (k.isa >= Isa::avx512) qconv_im2col_row__avx512(g, xn, grp, od, oh, Kg, a + (t * OW) * Kg);
+          else im2col_output_row(g, xn, grp, od, oh, Kg, a + (t * OW) * Kg);
         }
       }
       QgemmOutputStage st = out;
