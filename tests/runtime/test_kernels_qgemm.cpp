@@ -148,6 +148,40 @@ TEST(KernelsQgemm, TableStartsAtReferenceAndDispatchPicksBest) {
   for (const QgemmKernel* k : runnable_qgemm()) EXPECT_EQ(qgemm_kernel(k->isa).isa, k->isa) << k->name;
 }
 
+// The tile is chosen by N: the fewest padded columns, ties to the widest tile (table lookup only, so
+// this holds on any machine).
+TEST(KernelsQgemm, DispatchByNPicksTheNarrowestPadding) {
+  struct Case {
+    size_t N, nr;
+  };
+  for (Case c : {Case{1, 16}, Case{8, 16}, Case{10, 16}, Case{16, 16}, Case{17, 32}, Case{32, 32}, Case{33, 16},
+                 Case{48, 16}, Case{64, 64}, Case{96, 32}, Case{128, 64}, Case{256, 64}}) {
+    const QgemmKernel& k = qgemm_kernel(Isa::avx512, c.N);
+    EXPECT_EQ(k.isa, Isa::avx512) << c.N;
+    EXPECT_EQ(k.nr, c.nr) << "N = " << c.N << ": " << k.name;
+  }
+  EXPECT_EQ(qgemm_kernel(Isa::avx512).nr, 64u);  // without N: the widest
+  EXPECT_EQ(qgemm_kernel(Isa::avx2, 10).isa, Isa::avx2);
+  EXPECT_EQ(qgemm_kernel(Isa::ref, 10).isa, Isa::ref);
+}
+
+// Each tile on the shapes that straddle its own NR and MR: N = NR ± 1, 2·NR + 1, M = 1, MR, MR + 1,
+// 2·MR + 1, K not a multiple of 4 (and one that is), against the reference.
+TEST(KernelsQgemm, EveryTileAroundItsOwnSize) {
+  int i = 0;
+  for (const QgemmKernel* k : runnable_qgemm())
+    for (size_t N : {k->nr - 1, k->nr, k->nr + 1, 2 * k->nr + 1})
+      for (size_t M : {size_t{1}, k->mr, k->mr + 1, 2 * k->mr + 1})
+        for (size_t K : {size_t{1}, size_t{6}, size_t{37}, size_t{288}}) {
+          const Problem p = make_problem(M, N, K, kZps[i % 4], static_cast<uint32_t>(i + 17));
+          const QgemmOut type = i % 3 == 0 ? QgemmOut::s32 : i % 3 == 1 ? QgemmOut::u8 : QgemmOut::s8;
+          const QgemmOutputStage o = stage(p, type, i % 8);
+          linear_test::IsaScope s(k->isa);
+          expect_same(run_kernel(*k, p, o, 1, i % 2 == 0), run_ref(p, o), p, type, std::string(k->name).c_str());
+          ++i;
+        }
+}
+
 TEST(KernelsQgemm, ReferenceMatchesNaiveInt64) {
   for (size_t K : {size_t{1}, size_t{5}, size_t{64}, size_t{1023}})
     for (uint8_t zp : kZps) {

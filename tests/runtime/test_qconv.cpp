@@ -101,6 +101,8 @@ const std::vector<Geo> kGeos = {
     {1, 9, 9, 9, 1, 40, 1, 7, 1, 1, 3},       // 1-D depthwise
     {1, 256, 17, 1, 6, 5, 4, 4, 1, 1, 1},     // K = 4096
     {1, 3, 4, 1, 5, 6, 2, 2, 1, 1, 0, 4, 2},  // 3-D
+    {2, 24, 20, 1, 18, 21, 3, 3, 1, 1, 1},    // rows and channels past a 16×16 transpose block
+    {1, 40, 10, 1, 17, 7, 1, 1, 1, 1, 0},     // pointwise, plane transposed whole, narrow N
 };
 
 class QconvSweep : public ::testing::TestWithParam<size_t> {};
@@ -179,7 +181,7 @@ TEST(QconvDw, EveryKernelEqualsReferenceOnDepthwiseGeometries) {
   EXPECT_EQ(checked, 4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Geometries, QconvSweep, ::testing::Range<size_t>(0, 12));  // kGeos
+INSTANTIATE_TEST_SUITE_P(Geometries, QconvSweep, ::testing::Range<size_t>(0, 14));  // kGeos
 
 TEST(QconvDw, EveryIsaLevelIsListed) {
   // The table starts at the reference and is ordered by ISA (dispatch picks the last that fits).

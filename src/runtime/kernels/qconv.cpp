@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "runtime/kernels/qconv_layout.h"
 #include "runtime/kernels/reference/qconv_ref.h"
 
 namespace qforge::runtime {
@@ -24,71 +25,77 @@ uint8_t* scratch(std::vector<uint8_t>& v, size_t n) {
   return v.data();
 }
 
+// n bytes as 16-byte moves (the last one overlapping the previous when n is not a multiple of 16);
+// fixed-size memcpy compiles to one unaligned load and store, no libc call per run.
 void copy_bytes(uint8_t* dst, const uint8_t* src, int64_t n) {
   if (n >= 16) {
-    std::memcpy(dst, src, static_cast<size_t>(n));
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) std::memcpy(dst + i, src + i, 16);
+    if (i < n) std::memcpy(dst + n - 16, src + n - 16, 16);
     return;
   }
   for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
 }
 
 // Padded channels-last copy of one image: dst[(d*Hp + h)*Wp + w][c], x_zp in the padding.
-// Each input row is transposed [C][W] → [W][C] in 16×16 tiles (both sides touch 16-byte runs).
-void to_padded_nhwc(const ConvGeom& g, const uint8_t* x, uint8_t x_zp, uint8_t* dst) {
-  const int64_t C = g.in_channels, W = g.in[2];
+// Without padding the whole [C][plane] image is one transpose; with padding each input row is
+// transposed [C][W] → [W][C] into place, or (rows narrower than a 16-byte block) the plane is
+// transposed into `tmp` and its rows copied into place.
+void to_padded_nhwc(const ConvGeom& g, TransposeU8Fn transpose, const uint8_t* x, uint8_t x_zp, uint8_t* dst,
+                    std::vector<uint8_t>& tmp) {
+  const int64_t C = g.in_channels, W = g.in[2], plane = g.in_plane();
   const int64_t Dp = g.in[0] + g.pad_begin[0] + g.pad_end[0], Hp = g.in[1] + g.pad_begin[1] + g.pad_end[1],
                 Wp = W + g.pad_begin[2] + g.pad_end[2];
+  const auto sz = [](int64_t v) { return static_cast<size_t>(v); };
   const bool padded = Dp != g.in[0] || Hp != g.in[1] || Wp != W;
-  if (padded) std::memset(dst, x_zp, static_cast<size_t>(Dp * Hp * Wp * C));
+  if (!padded) {
+    transpose(x, sz(plane), dst, sz(C), sz(C), sz(plane));
+    return;
+  }
+  std::memset(dst, x_zp, sz(Dp * Hp * Wp * C));
+  const bool by_row = C == 1 || W >= 16;
+  if (!by_row) {
+    if (tmp.size() < sz(plane * C)) tmp.resize(sz(plane * C));
+    transpose(x, sz(plane), tmp.data(), sz(C), sz(C), sz(plane));
+  }
   for (int64_t d = 0; d < g.in[0]; ++d)
     for (int64_t h = 0; h < g.in[1]; ++h) {
       uint8_t* row = dst + (((d + g.pad_begin[0]) * Hp + h + g.pad_begin[1]) * Wp + g.pad_begin[2]) * C;
-      const uint8_t* src = x + (d * g.in[1] + h) * W;
-      if (C == 1) {
-        std::memcpy(row, src, static_cast<size_t>(W));
-        continue;
-      }
-      for (int64_t c0 = 0; c0 < C; c0 += 16)
-        for (int64_t w0 = 0; w0 < W; w0 += 16) {
-          const int64_t c1 = std::min(C, c0 + 16), w1 = std::min(W, w0 + 16);
-          for (int64_t w = w0; w < w1; ++w)
-            for (int64_t c = c0; c < c1; ++c) row[w * C + c] = src[c * g.in_plane() + w];
-        }
+      const int64_t r = d * g.in[1] + h;
+      if (C == 1) std::memcpy(row, x + r * W, sz(W));
+      else if (by_row) transpose(x + r * W, sz(plane), row, sz(C), sz(C), sz(W));
+      else std::memcpy(row, tmp.data() + r * W * C, sz(W * C));
     }
 }
 
-// Copies n bytes; when `spill` may write up to 16 bytes (the caller overwrites the excess next).
-inline void copy_run(uint8_t* dst, const uint8_t* src, int64_t n, bool spill) {
-  if (spill && n <= 16) {
-    std::memcpy(dst, src, 16);  // one unaligned 16-byte move
-    return;
-  }
-  copy_bytes(dst, src, n);
-}
-
-// Row p of A for group grp: the patch of output position p, k = ((kd*kH + kh)*kW + kw)*Cg + c.
-// With group 1 and dilation 1 along W, the kW taps of a kernel row are one run of kW·C bytes of
-// the channels-last input. A run of at most 16 bytes followed by at least 16 more bytes of the same
-// row is copied with one 16-byte move that spills into the next runs' bytes (written right after,
-// never into another row); the source buffer has 16 spare bytes at its end.
-void im2col_row(const ConvGeom& g, const uint8_t* xt, int64_t grp, int64_t od, int64_t oh, int64_t ow, uint8_t* dst) {
-  const int64_t C = g.in_channels, Cg = C / g.group;
+// Rows p = (od, oh, 0..OW-1) of A for group grp: the patch of each output position,
+// k = ((kd*kH + kh)*kW + kw)*Cg + c. With group 1 and dilation 1 along W, the kW taps of a kernel row
+// are one run of kW·C bytes of the channels-last input. A run of at most 16 bytes is copied with one
+// 16-byte move that spills into the bytes written next (the next runs or rows of this call) when at
+// least 16 bytes of this call's rows remain; so no byte of another call's rows is touched (calls
+// run in parallel). The source buffer has 16 spare bytes at its end.
+// N.B. the geometry is read into locals first: the byte stores may alias anything, so fields read
+// through g would be reloaded after every store.
+void im2col_output_row(const ConvGeom& g, const uint8_t* xt, int64_t grp, int64_t od, int64_t oh, int64_t Kg,
+                       uint8_t* dst) {
+  const int64_t C = g.in_channels, Cg = C / g.group, OW = g.out[2];
   const int64_t Hp = g.in[1] + g.pad_begin[1] + g.pad_end[1], Wp = g.in[2] + g.pad_begin[2] + g.pad_end[2];
+  const int64_t KD = g.kernel[0], KH = g.kernel[1], sd = g.stride[0], sh = g.stride[1], swC = g.stride[2] * C;
+  const int64_t dd = g.dilation[0], dh = g.dilation[1], dwC = g.dilation[2] * C;
   const bool joined = g.group == 1 && g.dilation[2] == 1;
   const int64_t run = joined ? g.kernel[2] * C : Cg, runs = joined ? 1 : g.kernel[2];
-  const int64_t total = g.kernel[0] * g.kernel[1] * runs;
-  int64_t done = 0;
-  for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-    const int64_t d = od * g.stride[0] + kd * g.dilation[0];
-    for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-      const int64_t h = oh * g.stride[1] + kh * g.dilation[1];
-      const uint8_t* row = xt + ((d * Hp + h) * Wp + ow * g.stride[2]) * C + grp * Cg;
-      for (int64_t r = 0; r < runs; ++r) {
-        ++done;
-        copy_run(dst, row + r * g.dilation[2] * C, run, (total - done) * run >= 16);
-        dst += run;
+  const uint8_t* base = xt + grp * Cg;
+  const uint8_t* const end = dst + OW * Kg;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    uint8_t* d = dst + ow * Kg;
+    for (int64_t kd = 0; kd < KD; ++kd)
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const uint8_t* row = base + ((od * sd + kd * dd) * Hp + oh * sh + kh * dh) * Wp * C + ow * swC;
+        for (int64_t r = 0; r < runs; ++r, d += run) {
+          if (run <= 16 && end - d >= 16) std::memcpy(d, row + r * dwC, 16);
+          else copy_bytes(d, row + r * dwC, run);
+        }
       }
-    }
   }
 }
 
@@ -120,23 +127,30 @@ QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const i
 void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* x, uint8_t x_zp,
                         const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads) {
   static thread_local std::vector<uint8_t> xt_buf, a_buf, c_buf;
+  const TransposeU8Fn transpose = transpose_u8_kernel(k.isa);
   const int64_t C = g.in_channels, M = g.out_channels, G = g.group, Cg = C / G, Mg = M / G;
   const int64_t Kg = Cg * g.kernel_size(), P = g.out_plane();
   const int64_t padded_plane = (g.in[0] + g.pad_begin[0] + g.pad_end[0]) * (g.in[1] + g.pad_begin[1] + g.pad_end[1]) *
                                (g.in[2] + g.pad_begin[2] + g.pad_end[2]);
   const size_t esz = out_bytes(out.type);
   const bool pointwise = is_pointwise(g);
-  // Images per chunk: A and the padded input stay within ~8 MiB.
+  // Images per chunk: the padded input, A and the products of a chunk stay within ~768 KiB per thread
+  // (the L2 of one core here is 1 MiB), so qgemm reads A from L2 right after im2col wrote it; at
+  // least one image per thread.
   const int64_t per_image = padded_plane * C + (pointwise ? 0 : P * Kg) + P * M * static_cast<int64_t>(esz);
-  const int64_t chunk = std::clamp<int64_t>((8 << 20) / std::max<int64_t>(per_image, 1), 1, g.batch);
+  const int64_t budget = (768 << 10) * std::max(threads, 1);
+  const int64_t chunk = std::clamp<int64_t>(budget / std::max<int64_t>(per_image, 1),
+                                            std::min<int64_t>(std::max(threads, 1), g.batch), g.batch);
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
     const int64_t nb = std::min(chunk, g.batch - n0), rows = nb * P;
-    uint8_t* xt = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 16);
+    uint8_t* xt = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 64);  // spare bytes: im2col moves
     uint8_t* a = pointwise ? xt : scratch(a_buf, static_cast<size_t>(rows * Kg));
     uint8_t* ct = scratch(c_buf, static_cast<size_t>(rows * M) * esz);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1)
-    for (int64_t i = 0; i < nb; ++i)
-      to_padded_nhwc(g, x + (n0 + i) * C * g.in_plane(), x_zp, xt + i * padded_plane * C);
+    for (int64_t i = 0; i < nb; ++i) {
+      static thread_local std::vector<uint8_t> tmp;
+      to_padded_nhwc(g, transpose, x + (n0 + i) * C * g.in_plane(), x_zp, xt + i * padded_plane * C, tmp);
+    }
     for (int64_t grp = 0; grp < G; ++grp) {
       if (!pointwise) {
         // One task per output row (image, od, oh); no divisions in the inner loop.
@@ -145,8 +159,8 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
         for (int64_t t = 0; t < nb * OD * OH; ++t) {
           const int64_t n = t / (OD * OH), od = (t / OH) % OD, oh = t % OH;
           const uint8_t* xn = xt + n * padded_plane * C;
-          uint8_t* an = a + (t * OW) * Kg;
-          for (int64_t ow = 0; ow < OW; ++ow) im2col_row(g, xn, grp, od, oh, ow, an + ow * Kg);
+          if (k.isa >= Isa::avx512) qconv_im2col_row__avx512(g, xn, grp, od, oh, Kg, a + (t * OW) * Kg);
+          else im2col_output_row(g, xn, grp, od, oh, Kg, a + (t * OW) * Kg);
         }
       }
       QgemmOutputStage st = out;
@@ -158,16 +172,19 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
     }
     // ct [rows][M] → y [n][M][P]
     auto* yb = static_cast<uint8_t*>(y) + static_cast<size_t>(n0 * M * P) * esz;
+    if (esz == 1) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1 && rows * M > 65536)
+      for (int64_t n = 0; n < nb; ++n)
+        transpose(ct + static_cast<size_t>(n * P * M), static_cast<size_t>(M), yb + static_cast<size_t>(n * M * P),
+                  static_cast<size_t>(P), static_cast<size_t>(P), static_cast<size_t>(M));
+      continue;
+    }
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows * M > 65536)
     for (int64_t i = 0; i < nb * M; ++i) {
       const int64_t n = i / M, m = i % M;
       uint8_t* dst = yb + static_cast<size_t>((n * M + m) * P) * esz;
       const uint8_t* src = ct + static_cast<size_t>((n * P) * M + m) * esz;
-      if (esz == 1) {
-        for (int64_t p = 0; p < P; ++p) dst[p] = src[p * M];  // M-strided reads of a ct block in cache
-      } else {
-        for (int64_t p = 0; p < P; ++p) std::memcpy(dst + p * 4, src + p * M * 4, 4);
-      }
+      for (int64_t p = 0; p < P; ++p) std::memcpy(dst + p * 4, src + p * M * 4, 4);
     }
   }
 }
@@ -209,26 +226,26 @@ QconvDwPlane qconv_dw_plane_dims(const ConvGeom& g, int64_t slack) {
   return p;
 }
 
+// The whole plane set to x_zp with one memset, then each input row's bytes copied into its phases.
+// N.B. the geometry is read into locals (byte stores alias the ConvGeom fields).
 void qconv_dw_fill_plane(const ConvGeom& g, const QconvDwPlane& p, const uint8_t* xc, uint8_t x_zp, uint8_t* dst) {
-  const int64_t sw = g.stride[2], W = g.in[2], pl = g.pad_begin[2];
-  for (int64_t r = 0; r < p.rows; ++r) {
-    const int64_t ih = r - g.pad_begin[1];
-    const bool row_in = ih >= 0 && ih < g.in[1];
-    for (int64_t f = 0; f < sw; ++f) {
-      uint8_t* d = dst + (r * sw + f) * p.row_len;
-      // Columns j with iw = j*sw + f - pl in [0, W): [lo, hi).
-      int64_t lo = 0, hi = 0;
-      if (row_in) {
-        lo = std::min(p.row_len, std::max<int64_t>(0, (pl - f + sw - 1) / sw));
-        hi = std::min(p.row_len, std::max(lo, (W - 1 + pl - f) / sw + 1));
-        if (W - 1 + pl - f < 0) hi = lo;
-      }
-      std::memset(d, x_zp, static_cast<size_t>(lo));
-      const uint8_t* src = xc + ih * W + f - pl;
+  const int64_t sw = g.stride[2], W = g.in[2], pl = g.pad_begin[2], H = g.in[1], pt = g.pad_begin[1];
+  const int64_t rows = p.rows, row_len = p.row_len;
+  std::memset(dst, x_zp, static_cast<size_t>(rows * sw * row_len));
+  const int64_t r0 = std::max<int64_t>(pt, 0), r1 = std::min(rows, pt + H);
+  for (int64_t f = 0; f < sw; ++f) {
+    // Columns j with iw = j*sw + f - pl in [0, W): [lo, hi) (the same for every row).
+    const int64_t lo = std::min(row_len, std::max<int64_t>(0, (pl - f + sw - 1) / sw));
+    int64_t hi = std::min(row_len, std::max(lo, (W - 1 + pl - f) / sw + 1));
+    if (W - 1 + pl - f < 0) hi = lo;
+    for (int64_t r = r0; r < r1; ++r) {
+      uint8_t* d = dst + (r * sw + f) * row_len;
+      const uint8_t* src = xc + (r - pt) * W + f - pl;
       if (sw == 1) std::memcpy(d + lo, src + lo, static_cast<size_t>(hi - lo));
+      else if (sw == 2)
+        for (int64_t j = lo; j < hi; ++j) d[j] = src[j * 2];  // a constant stride vectorises
       else
         for (int64_t j = lo; j < hi; ++j) d[j] = src[j * sw];
-      std::memset(d + hi, x_zp, static_cast<size_t>(p.row_len - hi));
     }
   }
 }

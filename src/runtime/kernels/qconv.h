@@ -35,6 +35,11 @@ QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const i
 void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* x, uint8_t x_zp,
                         const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads);
 
+// One output row (image row (od, oh), every ow) of the im2col matrix for group grp, AVX-512 version of
+// the portable routine in qconv.cpp (64-byte moves; needs 64 spare bytes after xt's last image).
+void qconv_im2col_row__avx512(const ConvGeom& g, const uint8_t* xt, int64_t grp, int64_t od, int64_t oh, int64_t Kg,
+                              uint8_t* dst);
+
 // ---- direct depthwise ----
 
 // One image, channels [c0, c1): x [C][in plane], w [C][kernel size], y [C][out plane].

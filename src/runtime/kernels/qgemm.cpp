@@ -14,6 +14,8 @@ constexpr QgemmKernel kQgemmKernels[] = {
     {"qgemm_u8s8_s32__ref_4x16", qgemm_u8s8_s32__ref_4x16, Isa::ref, 4, 16},
     {"qgemm_u8s8_s32__avx2_4x8", qgemm_u8s8_s32__avx2_4x8, Isa::avx2, 4, 8},
     {"qgemm_u8s8_s32__avx512vnni_6x64", qgemm_u8s8_s32__avx512vnni_6x64, Isa::avx512, 6, 64},
+    {"qgemm_u8s8_s32__avx512vnni_12x32", qgemm_u8s8_s32__avx512vnni_12x32, Isa::avx512, 12, 32},
+    {"qgemm_u8s8_s32__avx512vnni_12x16", qgemm_u8s8_s32__avx512vnni_12x16, Isa::avx512, 12, 16},
 };
 
 size_t out_bytes(QgemmOut t) { return t == QgemmOut::u8 || t == QgemmOut::s8 ? 1 : 4; }
@@ -44,12 +46,20 @@ void qgemm_block(const QgemmKernel& k, size_t M, const uint8_t* a, size_t lda, i
 
 std::span<const QgemmKernel> qgemm_kernels() { return kQgemmKernels; }
 
-const QgemmKernel& qgemm_kernel(Isa isa) {
-  const QgemmKernel* best = &kQgemmKernels[0];
+const QgemmKernel& qgemm_kernel(Isa isa, size_t N) {
+  Isa top = Isa::ref;
   for (const auto& k : kQgemmKernels)
-    if (k.isa <= isa && k.isa >= best->isa) best = &k;
+    if (k.isa <= isa && k.isa > top) top = k.isa;
+  const QgemmKernel* best = nullptr;
+  auto padded = [N](const QgemmKernel& k) { return (std::max<size_t>(N, 1) + k.nr - 1) / k.nr * k.nr; };
+  for (const auto& k : kQgemmKernels) {
+    if (k.isa != top) continue;
+    if (!best || padded(k) < padded(*best) || (padded(k) == padded(*best) && k.nr > best->nr)) best = &k;
+  }
   return *best;
 }
+
+const QgemmKernel& qgemm_kernel(Isa isa) { return qgemm_kernel(isa, size_t{1} << 30); }  // a multiple of every NR
 
 // dst: [ceil(N/NR)][ceil(K/4)][NR][4] s8 — per panel of NR columns, per group of 4 k, each column's
 // 4 consecutive k bytes (one VPDPBUSD dword lane); zero past K and past N.

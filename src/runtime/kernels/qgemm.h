@@ -63,10 +63,18 @@ void qgemm_u8s8_s32__avx2_4x8(size_t mr, size_t nr, size_t K, const uint8_t* a, 
 void qgemm_u8s8_s32__avx512vnni_6x64(size_t mr, size_t nr, size_t K, const uint8_t* a, size_t lda,
                                      int32_t a_zp, const int8_t* b, const int32_t* col_sums,
                                      const QgemmOutputStage& out, void* c, size_t ldc, size_t col0);
+void qgemm_u8s8_s32__avx512vnni_12x32(size_t mr, size_t nr, size_t K, const uint8_t* a, size_t lda,
+                                      int32_t a_zp, const int8_t* b, const int32_t* col_sums,
+                                      const QgemmOutputStage& out, void* c, size_t ldc, size_t col0);
+void qgemm_u8s8_s32__avx512vnni_12x16(size_t mr, size_t nr, size_t K, const uint8_t* a, size_t lda,
+                                      int32_t a_zp, const int8_t* b, const int32_t* col_sums,
+                                      const QgemmOutputStage& out, void* c, size_t ldc, size_t col0);
 
 // The table, lowest ISA first. Tests and benchmarks iterate it.
 std::span<const QgemmKernel> qgemm_kernels();
-// The best kernel whose ISA is at most `isa`.
+// A kernel of the highest ISA at most `isa`; among that ISA's tiles the one whose NR pads N to the
+// fewest columns (ties: the widest NR). Without N: the widest tile.
+const QgemmKernel& qgemm_kernel(Isa isa, size_t N);
 const QgemmKernel& qgemm_kernel(Isa isa);
 inline const QgemmKernel& qgemm_kernel() { return qgemm_kernel(active_isa()); }
 

@@ -98,9 +98,9 @@ std::shared_ptr<void> prepare_qconv(const ir::Node& node, std::span<const Tensor
   s->out.scale = s->scale.data();
   s->out.bias = s->bias.data();
   s->isa = active_isa();
-  s->gemm = &qgemm_kernel(s->isa);
   ConvGeom g;  // channels, group and kernel: what the packing needs
   g.group = node.attr_i("group", 1);
+  s->gemm = &qgemm_kernel(s->isa, static_cast<size_t>(M / g.group));  // N of each group's product
   g.out_channels = M;
   g.in_channels = s->w.dim(1) * g.group;
   const int nd = s->w.rank() - 2;

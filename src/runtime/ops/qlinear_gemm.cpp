@@ -75,7 +75,7 @@ std::shared_ptr<void> prepare_qgemm(const ir::Node& node, std::span<const Tensor
   s->out.scale = s->scale.data();
   s->out.bias = s->bias.data();
   s->isa = active_isa();
-  s->gemm = &qgemm_kernel(s->isa);
+  s->gemm = &qgemm_kernel(s->isa, s->N);  // the tile that wastes the fewest columns
   if (s->isa != Isa::ref) s->packed = pack_weights_s8(*s->gemm, s->K, s->N, s->b.data<int8_t>(), s->b_rs, s->b_cs);
   return s;
 }

@@ -1,8 +1,11 @@
 // qforge.QLut, qforge.QAdd, qforge.QMul (qlinear.h), the helpers every qlinear op shares, and the
 // registration of the whole family.
+#include <algorithm>
 #include <memory>
 
+#include "core/cpu.h"
 #include "quant/quantize.h"
+#include "runtime/kernels/qbinary.h"
 #include "runtime/kernels/reference/quantize_ref.h"
 #include "runtime/ops/ew_util.h"
 #include "runtime/ops/infer_util.h"
@@ -59,6 +62,19 @@ std::vector<TypeShape> infer_qlut(const InferCtx& c) {
   return shape_of_input(c, 0, c.in(1).dtype);
 }
 
+// The table loops take every pointer by value: inside an OpenMP region the shared pointers are read
+// through the region's context, and each byte store (which may alias anything) would reload them.
+constexpr int64_t kLutChunk = 16384;
+
+void lut1(const uint8_t* x, const uint8_t* tab, unsigned flip, uint8_t* y, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) y[i] = tab[x[i] ^ flip];
+}
+
+void lut2(const uint8_t* a, const uint8_t* b, const uint8_t* tab, unsigned fa, unsigned fb, uint8_t* y, int64_t i0,
+          int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) y[i] = tab[(a[i] ^ fa) << 8 | (b[i] ^ fb)];
+}
+
 void compute_qlut(KernelCtx& k) {
   const Tensor& x = k.inputs[0];
   const Tensor& t = k.inputs[1];
@@ -68,8 +84,10 @@ void compute_qlut(KernelCtx& k) {
   auto* y = k.outputs[0].data<uint8_t>();
   const uint8_t flip = x.dtype() == DType::s8 ? 0x80 : 0;
   const int64_t n = x.numel();
+  const int64_t chunks = (n + kLutChunk - 1) / kLutChunk;
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && n > (1 << 18))
-  for (int64_t i = 0; i < n; ++i) y[i] = tab[xs[i] ^ flip];
+  for (int64_t c = 0; c < chunks; ++c)
+    lut1(xs, tab, flip, y, c * kLutChunk, std::min(n, (c + 1) * kLutChunk));
 }
 
 // ---- QAdd / QMul ----
@@ -84,8 +102,12 @@ std::vector<TypeShape> infer_qbinary(const InferCtx& c) {
 
 // The whole op as one table: y = table[code_a][code_b] (codes as u8 indices, s8 + 128), each entry
 // quantize(DQ(a) ∘ DQ(b)) computed once with the float ops of the unlowered graph (64 KiB, stays in L2).
+// Same-shape inputs on AVX-512 skip the table: the vector kernel computes the same formula
+// (kernels/qbinary.h), enabled only after it reproduced all 65536 entries.
 struct QBinaryState {
   std::vector<uint8_t> table;  // [256][256], bytes of y's dtype
+  QBinaryParams params;
+  bool vector_exact = false;
 };
 
 void dq_table(const Tensor& x_zp, float scale, int32_t zp, float* t) {
@@ -113,6 +135,22 @@ std::shared_ptr<void> prepare_qbinary(const ir::Node& node, std::span<const Tens
       const float v = kMul ? ta[a] * tb[b] : ta[a] + tb[b];
       s->table[a * 256 + b] = static_cast<uint8_t>(quant::quantize_value(v, ys, yz, qmin, qmax));
     }
+  if (active_isa() >= Isa::avx512) {
+    QBinaryParams& p = s->params;
+    p.sa = q_scalar_f32(node, k[1], "a_scale"), p.sb = q_scalar_f32(node, k[4], "b_scale"), p.ys = ys;
+    p.za = q_scalar_zp(node, k[2], "a_zero_point"), p.zb = q_scalar_zp(node, k[5], "b_zero_point");
+    p.yz = yz, p.qmin = qmin, p.qmax = qmax, p.mul = kMul;
+    p.a_s8 = k[2]->dtype() == DType::s8, p.b_s8 = k[5]->dtype() == DType::s8;
+    // Every code pair, as the kernel reads them: a byte is the table index (s8: code + 128) ^ flip.
+    std::vector<uint8_t> ca(256 * 256), cb(256 * 256), got(256 * 256);
+    for (int a = 0; a < 256; ++a)
+      for (int b = 0; b < 256; ++b) {
+        ca[a * 256 + b] = static_cast<uint8_t>(p.a_s8 ? a ^ 0x80 : a);
+        cb[a * 256 + b] = static_cast<uint8_t>(p.b_s8 ? b ^ 0x80 : b);
+      }
+    qbinary_8__avx512(p, ca.data(), cb.data(), got.data(), 256 * 256);
+    s->vector_exact = got == s->table;
+  }
   return s;
 }
 
@@ -140,8 +178,14 @@ void compute_qbinary(KernelCtx& k) {
   auto* py = y.data<uint8_t>();
   const int64_t n = y.numel();
   if (a.shape() == b.shape()) {
+    const int64_t chunks = (n + kLutChunk - 1) / kLutChunk;
+    const bool vec = s.vector_exact && active_isa() >= Isa::avx512;
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && n > (1 << 16))
-    for (int64_t i = 0; i < n; ++i) py[i] = tab[(pa[i] ^ fa) << 8 | (pb[i] ^ fb)];
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t i0 = c * kLutChunk, i1 = std::min(n, i0 + kLutChunk);
+      if (vec) qbinary_8__avx512(s.params, pa + i0, pb + i0, py + i0, i1 - i0);
+      else lut2(pa, pb, tab, fa, fb, py, i0, i1);
+    }
     return;
   }
   const Shape& out = y.shape();

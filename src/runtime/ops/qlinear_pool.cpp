@@ -208,6 +208,8 @@ template <class T>
 void qmaxpool_plane(const PoolGeom& g, const T* x, T* y, T* rowmax) {
   const T lowest = std::numeric_limits<T>::lowest();
   const int64_t W = g.in[2];
+  const bool inner = g.pad_begin[2] == 0 && g.out[2] > 0 &&
+                     (g.out[2] - 1) * g.stride[2] + (g.kernel[2] - 1) * g.dilation[2] < W;
   for (int64_t od = 0; od < g.out[0]; ++od)
     for (int64_t oh = 0; oh < g.out[1]; ++oh) {
       for (int64_t w = 0; w < W; ++w) rowmax[w] = lowest;
@@ -222,6 +224,15 @@ void qmaxpool_plane(const PoolGeom& g, const T* x, T* y, T* rowmax) {
         }
       }
       T* yr = y + (od * g.out[1] + oh) * g.out[2];
+      if (inner) {  // every window inside the row: no bounds checks, the loop vectorises
+        const int64_t s = g.stride[2], dl = g.dilation[2], KW = g.kernel[2];
+        for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+          T m = rowmax[ow * s];
+          for (int64_t kw = 1; kw < KW; ++kw) m = std::max(m, rowmax[ow * s + kw * dl]);
+          yr[ow] = m;
+        }
+        continue;
+      }
       for (int64_t ow = 0; ow < g.out[2]; ++ow) {
         T m = lowest;
         for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
@@ -233,12 +244,47 @@ void qmaxpool_plane(const PoolGeom& g, const T* x, T* y, T* rowmax) {
     }
 }
 
+// 2×2 windows, stride 2, no padding, even input (the common downsampling MaxPool): the vertical max
+// of each pair of input rows, then the horizontal max of each pair of columns — both flat loops over
+// the whole tensor (planes of 28×28 or 14×14 are too small for per-row loops to pay off).
+bool is_maxpool_2x2s2(const PoolGeom& g) {
+  return g.in[0] == 1 && g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride[1] == 2 && g.stride[2] == 2 &&
+         g.dilation[1] == 1 && g.dilation[2] == 1 && g.pad_begin[1] == 0 && g.pad_begin[2] == 0 &&
+         g.in[1] == 2 * g.out[1] && g.in[2] == 2 * g.out[2];
+}
+
+template <class T>
+void qmaxpool_2x2s2(const PoolGeom& g, const T* x, T* y, int threads) {
+  const int64_t W = g.in[2], rows = g.batch * g.channels * g.out[1], block = 64;
+  const int64_t blocks = (rows + block - 1) / block;
+#pragma omp parallel num_threads(threads) if (threads > 1 && rows * W > 65536)
+  {
+    std::vector<T> v(static_cast<size_t>(block * W));
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t r0 = b * block, r1 = std::min(rows, r0 + block);
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* a = x + 2 * r * W;
+        T* vr = v.data() + (r - r0) * W;
+        for (int64_t w = 0; w < W; ++w) vr[w] = std::max(a[w], a[W + w]);
+      }
+      T* yb = y + r0 * (W / 2);
+      const int64_t n = (r1 - r0) * (W / 2);
+      for (int64_t i = 0; i < n; ++i) yb[i] = std::max(v[2 * i], v[2 * i + 1]);
+    }
+  }
+}
+
 template <class T>
 void qmaxpool(KernelCtx& k) {
   const PoolGeom g = qpool_geom(k.node, k.inputs[0].shape());
   const T* x = k.inputs[0].data<T>();
   T* y = k.outputs[0].data<T>();
   const int64_t planes = g.batch * g.channels;
+  if (is_maxpool_2x2s2(g)) {
+    qmaxpool_2x2s2(g, x, y, k.threads);
+    return;
+  }
 #pragma omp parallel num_threads(k.threads) if (k.threads > 1 && planes * g.in_plane() > 65536)
   {
     std::vector<T> rowmax(static_cast<size_t>(g.in[2]));

@@ -1,9 +1,9 @@
 // AVX-512 direct depthwise INT8 convolution, 1-D / 2-D, any stride / dilation / padding.
 // Per channel the padded input is laid out as stride phases (qconv_dw_fill_plane), so for every tap the
-// 16 outputs ow0..ow0+15 of an output row read 16 consecutive bytes: VPMOVZXBD to 16 int32, minus
-// x_zp, times the broadcast weight (VPMULLD), summed in int32 (exact: |x − zp| <= 255, |w| <= 128, a
-// kernel of up to 65536 taps). The bias seeds the sum (wrapping adds; the same value mod 2^32 as the
-// reference's sum-then-add). Requantization is the float path of requantize_f32, op for op:
+// 16 outputs ow0..ow0+15 of an output row read 16 consecutive bytes: VPMOVZXBD to 16 int32, times the
+// broadcast weight (VPMULLD), summed in int32. The zero point is folded into the seed:
+// Σ (x − zp)·w + bias = Σ x·w + (bias − zp·Σ w), the same value mod 2^32 as the reference's
+// sum-then-add (every add wraps the same way; |x·w| <= 255·128 per tap). Requantization is the float path of requantize_f32, op for op:
 // cvtdq2ps, mul, max/min with [qmin − zp, qmax − zp], +/− 1.5·2^23 (round half to even), cvttps2dq,
 // + zp; VPMOVDB stores the bytes (values are already in range), masked at the row's tail.
 #include <immintrin.h>
@@ -22,7 +22,7 @@ void qconv_dw_u8s8__avx512(const ConvGeom& g, const uint8_t* x, int32_t x_zp, co
   const int64_t KH = g.kernel[1], KW = g.kernel[2], OH = g.out[1], OW = g.out[2];
   if (buf.size() < static_cast<size_t>(pd.rows * sw * pd.row_len)) buf.resize(static_cast<size_t>(pd.rows * sw * pd.row_len));
   uint8_t* plane = buf.data();
-  const __m512i vxzp = _mm512_set1_epi32(x_zp), vyzp = _mm512_set1_epi32(out.zero_point);
+  const __m512i vyzp = _mm512_set1_epi32(out.zero_point);
   const __m512 lo = _mm512_set1_ps(static_cast<float>(out.qmin - out.zero_point));
   const __m512 hi = _mm512_set1_ps(static_cast<float>(out.qmax - out.zero_point));
   const __m512 kRound = _mm512_set1_ps(12582912.0f);
@@ -30,7 +30,10 @@ void qconv_dw_u8s8__avx512(const ConvGeom& g, const uint8_t* x, int32_t x_zp, co
     qconv_dw_fill_plane(g, pd, x + c * g.in_plane(), static_cast<uint8_t>(x_zp), plane);
     const int8_t* wc = w + c * KH * KW;
     const __m512 vscale = _mm512_set1_ps(out.scale[c]);
-    const __m512i vbias = _mm512_set1_epi32(out.bias ? out.bias[c] : 0);
+    uint32_t wsum = 0;  // Σ w, wrapping like the seed below
+    for (int64_t t = 0; t < KH * KW; ++t) wsum += static_cast<uint32_t>(static_cast<int32_t>(wc[t]));
+    const uint32_t seed = static_cast<uint32_t>(out.bias ? out.bias[c] : 0) - static_cast<uint32_t>(x_zp) * wsum;
+    const __m512i vbias = _mm512_set1_epi32(static_cast<int32_t>(seed));
     auto* yc = static_cast<uint8_t*>(y) + c * g.out_plane();
     for (int64_t oh = 0; oh < OH; ++oh) {
       for (int64_t ow0 = 0; ow0 < OW; ow0 += 16) {
@@ -41,8 +44,7 @@ void qconv_dw_u8s8__avx512(const ConvGeom& g, const uint8_t* x, int32_t x_zp, co
           for (int64_t kw = 0; kw < KW; ++kw) {
             const int64_t off = kw * dw;
             const uint8_t* p = row + (off % sw) * pd.row_len + off / sw;
-            const __m512i xv = _mm512_sub_epi32(
-                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), vxzp);
+            const __m512i xv = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
             acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, _mm512_set1_epi32(wc[kh * KW + kw])));
           }
         }
