@@ -44,7 +44,8 @@ inline std::vector<std::pair<std::string, Edit>> proto_edits() {
   auto in_dims = [](onnx::ModelProto& m) {
     return m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
   };
-  auto set_attr_ints = [](onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
+  // The attribute `name` of n, added when missing, cleared to hold one value of kind `type`.
+  auto attr = [](onnx::NodeProto* n, const std::string& name, onnx::AttributeProto::AttributeType type) {
     onnx::AttributeProto* a = nullptr;
     for (auto& x : *n->mutable_attribute())
       if (x.name() == name) a = &x;
@@ -52,21 +53,16 @@ inline std::vector<std::pair<std::string, Edit>> proto_edits() {
       a = n->add_attribute();
       a->set_name(name);
     }
-    a->set_type(onnx::AttributeProto::INTS);
     a->clear_ints();
+    a->set_type(type);
+    return a;
+  };
+  auto set_attr_ints = [=](onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
+    auto* a = attr(n, name, onnx::AttributeProto::INTS);
     for (auto i : v) a->add_ints(i);
   };
-  auto set_attr_int = [](onnx::NodeProto* n, const std::string& name, int64_t v) {
-    onnx::AttributeProto* a = nullptr;
-    for (auto& x : *n->mutable_attribute())
-      if (x.name() == name) a = &x;
-    if (!a) {
-      a = n->add_attribute();
-      a->set_name(name);
-    }
-    a->clear_ints();
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
+  auto set_attr_int = [=](onnx::NodeProto* n, const std::string& name, int64_t v) {
+    attr(n, name, onnx::AttributeProto::INT)->set_i(v);
   };
   std::vector<std::pair<std::string, Edit>> e;
   e.push_back({"init-dim-doubled", [=](auto& m) { auto* t = init0(m); t->set_dims(0, t->dims(0) * 2); }});
