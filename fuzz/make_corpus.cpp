@@ -1,16 +1,13 @@
 // Writes the seed corpus of the fuzzers: small valid files of each kind, under OUT/<target>/.
 // Usage: fuzz_make_corpus OUT   (fuzz/make_corpus.sh runs it into fuzz/corpus). Deterministic:
 // fixed seeds, so rerunning it rewrites the same bytes.
-#include <png.h>
 #include <zlib.h>
-
-#include <cstdio>  // N.B. jpeglib.h needs <cstdio> first.
-#include <jpeglib.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "../tests/data/image_encode.h"
 #include "../tests/hardening/small_models.h"
 #include "core/file_io.h"
 #include "core/tensor.h"
@@ -110,55 +107,16 @@ void write_idx() {
   put("fuzz_idx", "s16_1x2x2.idx", idx_bytes(0x0B, {1, 2, 2}, pattern(8, 2)));
 }
 
-std::string png(int w, int h, int format, const std::vector<uint8_t>& px) {
-  png_image img{};
-  img.version = PNG_IMAGE_VERSION;
-  img.width = w;
-  img.height = h;
-  img.format = format;
-  png_alloc_size_t size = 0;
-  png_image_write_to_memory(&img, nullptr, &size, 0, px.data(), 0, nullptr);
-  std::string out(size, '\0');
-  if (!png_image_write_to_memory(&img, out.data(), &size, 0, px.data(), 0, nullptr)) std::abort();
-  out.resize(size);
-  return out;
-}
-
-std::string jpeg(int w, int h, int channels, const std::vector<uint8_t>& px, bool progressive) {
-  jpeg_compress_struct c;
-  jpeg_error_mgr err;
-  c.err = jpeg_std_error(&err);
-  jpeg_create_compress(&c);
-  unsigned char* mem = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&c, &mem, &size);
-  c.image_width = w;
-  c.image_height = h;
-  c.input_components = channels;
-  c.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  jpeg_set_defaults(&c);
-  jpeg_set_quality(&c, 90, TRUE);
-  if (progressive) jpeg_simple_progression(&c);
-  jpeg_start_compress(&c, TRUE);
-  for (int y = 0; y < h; ++y) {
-    JSAMPROW row = const_cast<JSAMPROW>(px.data() + static_cast<size_t>(y) * w * channels);
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  jpeg_destroy_compress(&c);
-  std::string out(reinterpret_cast<char*>(mem), size);
-  std::free(mem);
-  return out;
-}
-
 void write_images() {
-  put("fuzz_image", "gray_8x8.png", png(8, 8, PNG_FORMAT_GRAY, pattern(64, 3)));
-  put("fuzz_image", "rgb_9x7.png", png(9, 7, PNG_FORMAT_RGB, pattern(9 * 7 * 3, 4)));
-  put("fuzz_image", "rgba_5x6.png", png(5, 6, PNG_FORMAT_RGBA, pattern(5 * 6 * 4, 5)));
-  put("fuzz_image", "gray16_4x4.png", png(4, 4, PNG_FORMAT_LINEAR_Y, pattern(32, 6)));
-  put("fuzz_image", "gray_8x8.jpg", jpeg(8, 8, 1, pattern(64, 7), false));
-  put("fuzz_image", "rgb_16x9.jpg", jpeg(16, 9, 3, pattern(16 * 9 * 3, 8), false));
-  put("fuzz_image", "rgb_10x10_progressive.jpg", jpeg(10, 10, 3, pattern(300, 9), true));
+  using testing::encode_jpeg;
+  using testing::encode_png;
+  put("fuzz_image", "gray_8x8.png", encode_png(8, 8, PNG_FORMAT_GRAY, pattern(64, 3).data()));
+  put("fuzz_image", "rgb_9x7.png", encode_png(9, 7, PNG_FORMAT_RGB, pattern(9 * 7 * 3, 4).data()));
+  put("fuzz_image", "rgba_5x6.png", encode_png(5, 6, PNG_FORMAT_RGBA, pattern(5 * 6 * 4, 5).data()));
+  put("fuzz_image", "gray16_4x4.png", encode_png(4, 4, PNG_FORMAT_LINEAR_Y, pattern(32, 6).data()));
+  put("fuzz_image", "gray_8x8.jpg", encode_jpeg(8, 8, 1, pattern(64, 7), 90, false, false));
+  put("fuzz_image", "rgb_16x9.jpg", encode_jpeg(16, 9, 3, pattern(16 * 9 * 3, 8), 90, false, false));
+  put("fuzz_image", "rgb_10x10_progressive.jpg", encode_jpeg(10, 10, 3, pattern(300, 9), 90, false, true));
 }
 
 void write_calib_tables() {
