@@ -10,6 +10,7 @@ QFORGE_APT_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev        # CLI options, JSON output, formatting
   dataset-fashion-mnist                             # the demo's and tests' dataset
   python3 python3-venv                              # oracle tests only (ONNX Runtime in a venv)
+  libclang-rt-14-dev llvm                           # libFuzzer + sanitizer runtimes, llvm-symbolizer (issue 7)
 )
 
 qforge_log() { printf '[qforge] %s\n' "$*" >&2; }

@@ -45,7 +45,8 @@ bool same_file(const std::string& a, const std::string& b) {
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-void write_file_atomic(const std::string& path, std::string_view bytes, const std::vector<std::string>& inputs) {
+void write_file_atomic(const std::string& path, std::string_view bytes, const std::vector<std::string>& inputs,
+                       const std::function<void(const std::string&)>& check) {
   for (const auto& in : inputs)
     if (same_file(path, in)) fail_input("{}: refusing to overwrite the input file '{}'", path, in);
   namespace fs = std::filesystem;
@@ -73,6 +74,14 @@ void write_file_atomic(const std::string& path, std::string_view bytes, const st
     int e = errno;
     ::unlink(tmpl.c_str());
     fail_input("{}: close failed: {}", path, std::strerror(e));
+  }
+  if (check) {
+    try {
+      check(tmpl);
+    } catch (...) {
+      ::unlink(tmpl.c_str());
+      throw;
+    }
   }
   if (::rename(tmpl.c_str(), path.c_str()) != 0) {
     int e = errno;

@@ -14,6 +14,7 @@
 #include <onnx/onnx_pb.h>  // defines ONNX_API, then includes onnx-ml.pb.h (ONNX_ML=1)
 
 #include "core/file_io.h"
+#include "ir/model_files.h"
 #include "ir/onnx_io.h"
 #include "ir/onnx_tensor.h"
 
@@ -389,8 +390,8 @@ void save_onnx(const Model& model, const std::string& path, const ExportOptions&
                const std::string& input_path) {
   std::string bytes = serialize_onnx(model, opts);
   std::vector<std::string> inputs;
-  if (!input_path.empty()) inputs.push_back(input_path);
-  write_file_atomic(path, bytes, inputs);
+  if (!input_path.empty()) inputs = model_files(input_path);
+  write_model_file(path, bytes, inputs);
 }
 
 }  // namespace qforge::ir

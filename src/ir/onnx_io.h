@@ -27,7 +27,8 @@ struct ExportOptions {
 
 // Serialized ModelProto (all tensors inline). Deterministic: the same model gives the same bytes.
 std::string serialize_onnx(const Model& model, const ExportOptions& opts = {});
-// serialize_onnx + write_file_atomic; refuses to overwrite `input_path` when given.
+// serialize_onnx + write_model_file (ir/model_files.h: read back and imported before the rename);
+// refuses to overwrite `input_path` or an external-data file it references, when given.
 void save_onnx(const Model& model, const std::string& path, const ExportOptions& opts = {},
                const std::string& input_path = {});
 

@@ -85,7 +85,8 @@ void infer_node(const Model& model, const Node& n, Known& k) {
     all_values &= ctx.values.back() != nullptr;
   }
   std::vector<TypeShape> outs = op->infer(ctx);
-  QF_CHECK(outs.size() >= n.outputs.size(), n.describe() + ": InferFn returned too few outputs");
+  if (outs.size() < n.outputs.size())  // the node declares more outputs than the operator has
+    fail_input("{}: has {} outputs; {} produces {}", n.describe(), n.outputs.size(), n.op_type, outs.size());
   for (size_t i = 0; i < n.outputs.size(); ++i)
     if (!n.outputs[i].empty()) k.types[n.outputs[i]] = outs[i];
 

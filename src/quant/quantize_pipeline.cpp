@@ -1,6 +1,32 @@
 #include "quant/quantize_pipeline.h"
 
+#include <cmath>
+
+#include "core/error.h"
+
 namespace qforge::quant {
+namespace {
+
+// The weights and biases of the ops the quantizer turns into integer ops must be finite: a NaN or an
+// infinity there would otherwise surface later as a calibration error naming an activation, or as a
+// silently wrong scale after CLE / SmoothQuant. InputError naming the initializer and the element.
+void check_weights_finite(const ir::Model& m) {
+  for (const auto& n : m.graph.nodes) {
+    if (!n.domain.empty() || (n.op_type != "Conv" && n.op_type != "ConvTranspose" && n.op_type != "Gemm" &&
+                              n.op_type != "MatMul"))
+      continue;
+    for (size_t i = 1; i < n.inputs.size() && i < 3; ++i) {
+      const Tensor* t = m.graph.initializer(n.inputs[i]);
+      if (!t || t->dtype() != DType::f32) continue;
+      const float* v = t->data<float>();
+      for (int64_t e = 0; e < t->numel(); ++e)
+        if (!std::isfinite(v[e]))
+          fail_input("failed to quantize tensor '{}' of {}: element {} is {}", n.inputs[i], n.describe(), e, v[e]);
+    }
+  }
+}
+
+}  // namespace
 
 CalibOptions calib_options_for(const ir::Model& prepared, const Recipe& recipe, int threads) {
   CalibOptions co;
@@ -24,6 +50,7 @@ PipelineResult quantize_pipeline(const ir::Model& fp32, const Recipe& recipe, co
   PipelineResult out;
   int64_t folded = 0;
   ir::Model prepared = fold_batch_norms(fp32, &folded);
+  check_weights_finite(prepared);
   if (recipe.cle) out.cle = equalize_cross_layer(prepared);
   if (recipe.smoothquant_alpha > 0) {
     need_data("--smoothquant");

@@ -1,6 +1,8 @@
 // Static mode: the plan (static_plan.cpp) written as QDQ. Activations: Q → DQ with the calibrated
 // per-tensor parameters; weights: stored quantized + DQ; biases: int32 at s_in · s_w (per channel), with
-// ONNX Runtime's weight-scale enlargement where a bias would overflow int32.
+// ONNX Runtime's weight-scale enlargement where a bias would overflow int32 (left in float where
+// s_in · s_w is not a normal float32).
+#include <cfloat>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -179,6 +181,13 @@ class StaticWriter {
     if (bias.empty()) return;
     // int32 bias at s_in · s_w (one float32 product per channel, as ONNX Runtime computes it).
     const bool per_channel = wp.num_scales() != 1;
+    // Two tiny scales whose product falls below FLT_MIN (denormal, or 0 in float32), or two huge ones
+    // whose product overflows, give no usable bias scale: the bias then stays in float, read as it is
+    // by the quantized node.
+    for (int64_t c = 0; c < bias.numel(); ++c) {
+      const float s = in.scale[0] * wp.scale[per_channel ? c : 0];
+      if (!(s >= FLT_MIN && s <= FLT_MAX)) return;
+    }
     Tensor bq(DType::s32, bias.shape());
     Tensor bscale(DType::f32, per_channel ? Shape{bias.numel()} : Shape{});
     Tensor bzp(DType::s32, bscale.shape());

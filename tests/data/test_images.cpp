@@ -2,21 +2,17 @@
 // PNG with libpng's simplified writer, JPEG with libjpeg's compressor. Expected pixel
 // values are the bytes written (PNG is lossless; JPEG at quality 100 within a few levels).
 #include <gtest/gtest.h>
-#include <png.h>
 
 #include <cmath>
 #include <functional>
 #include <random>
-
-// N.B. jpeglib.h needs <cstdio> first.
-#include <cstdio>
-#include <jpeglib.h>
 
 #include "core/file_io.h"
 #include "data/dataset.h"
 #include "data/image_decode.h"
 #include "data/preprocess.h"
 #include "../temp_dir.h"
+#include "image_encode.h"
 
 using namespace qforge;
 using namespace qforge::data;
@@ -36,52 +32,17 @@ void expect_input_error(const std::function<void()>& f, const std::string& needl
 // channels 1 (gray), 2 (gray+alpha), 3 (RGB), 4 (RGBA); 8-bit samples interleaved.
 std::string write_png(const std::string& path, int w, int h, int channels, const std::vector<uint8_t>& px) {
   static const uint32_t formats[] = {PNG_FORMAT_GRAY, PNG_FORMAT_GA, PNG_FORMAT_RGB, PNG_FORMAT_RGBA};
-  png_image img{};
-  img.version = PNG_IMAGE_VERSION;
-  img.width = w;
-  img.height = h;
-  img.format = formats[channels - 1];
-  EXPECT_NE(png_image_write_to_file(&img, path.c_str(), 0, px.data(), 0, nullptr), 0) << img.message;
-  return path;
+  return TempDir::write_to(path, qforge::testing::encode_png(w, h, formats[channels - 1], px.data()));
 }
 
 // 16-bit gray (libpng's linear format writes the samples as given, with gAMA 1.0).
 std::string write_png16(const std::string& path, int w, int h, const std::vector<uint16_t>& px) {
-  png_image img{};
-  img.version = PNG_IMAGE_VERSION;
-  img.width = w;
-  img.height = h;
-  img.format = PNG_FORMAT_LINEAR_Y;
-  EXPECT_NE(png_image_write_to_file(&img, path.c_str(), 0, px.data(), 0, nullptr), 0) << img.message;
-  return path;
+  return TempDir::write_to(path, qforge::testing::encode_png(w, h, PNG_FORMAT_LINEAR_Y, px.data()));
 }
 
 // channels 1 (a gray JPEG) or 3 (YCbCr JPEG from RGB), quality 100, 4:4:4.
 std::string write_jpeg(const std::string& path, int w, int h, int channels, const std::vector<uint8_t>& px) {
-  jpeg_compress_struct cinfo;
-  jpeg_error_mgr err;
-  cinfo.err = jpeg_std_error(&err);
-  jpeg_create_compress(&cinfo);
-  unsigned char* mem = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&cinfo, &mem, &size);
-  cinfo.image_width = w;
-  cinfo.image_height = h;
-  cinfo.input_components = channels;
-  cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, 100, TRUE);
-  for (int i = 0; i < cinfo.num_components; ++i) cinfo.comp_info[i].h_samp_factor = cinfo.comp_info[i].v_samp_factor = 1;
-  jpeg_start_compress(&cinfo, TRUE);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(px.data()) + static_cast<size_t>(cinfo.next_scanline) * w * channels;
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  TempDir::write_to(path, std::string_view(reinterpret_cast<char*>(mem), size));
-  std::free(mem);
-  return path;
+  return TempDir::write_to(path, qforge::testing::encode_jpeg(w, h, channels, px, 100, true, false));
 }
 
 std::vector<uint8_t> noise(size_t n, unsigned seed) {

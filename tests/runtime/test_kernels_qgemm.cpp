@@ -267,3 +267,23 @@ TEST(KernelsQgemm, ExtremesAtK4096) {
       for (QgemmOut type : {QgemmOut::s32, QgemmOut::f32, QgemmOut::u8, QgemmOut::s8}) check_all(p, type, 1, 2);
     }
 }
+
+// At the deepest reduction the kernels accept, K = kQgemmMaxK = 65536, the extremes reach
+// |acc| = 255 · 128 · 65536 = 2,139,095,040 (the int32 bound of qgemm.h, 99.6% of 2^31 − 1): the
+// reference equals the int64 value and every kernel (VPMADDWD on AVX2, VNNI) equals the reference.
+TEST(KernelsQgemm, ExtremesAtMaxDepth) {
+  struct Fill {
+    uint8_t a, zp;
+    int8_t b;
+  };
+  for (Fill f : {Fill{255, 0, -128}, Fill{0, 255, -128}, Fill{255, 0, 127}, Fill{0, 255, 127}}) {
+    Problem p = make_problem(3, 17, kQgemmMaxK, f.zp, 2);
+    std::fill(p.a.begin(), p.a.end(), f.a);
+    std::fill(p.b.begin(), p.b.end(), f.b);
+    const int64_t want = (int64_t{f.a} - f.zp) * f.b * int64_t{65536};
+    ASSERT_LE(std::abs(want), int64_t{INT32_MAX});
+    const auto c = run_ref(p, stage(p, QgemmOut::s32, 0));
+    for (size_t i = 0; i < p.M * p.N; ++i) ASSERT_EQ(reinterpret_cast<const int32_t*>(c.data())[i], want);
+    check_all(p, QgemmOut::s32, 0, 2);
+  }
+}

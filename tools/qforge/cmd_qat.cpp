@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "dataset_options.h"
+#include "ir/model_files.h"
 #include "ir/onnx_io.h"
 #include "quant/quantize_pipeline.h"
 #include "report/json.h"
@@ -186,7 +187,7 @@ int cmd_qat(int argc, char** argv) {
       "qforge.qat", fmt::format(R"({{"epochs":{},"best_epoch":{},"lsq":{},"freeze_bn_after":{},"data":"{}"}})",
                                 o.cfg.epochs, r.best_epoch, o.lsq ? "true" : "false", o.freeze_bn_after,
                                 ds->describe()));
-  write_file_atomic(o.out, ir::serialize_onnx(out), {o.model});
+  ir::write_model_file(o.out, ir::serialize_onnx(out), ir::model_files(o.model));
   if (r.stopped) {
     std::fprintf(stderr, "qforge qat: error: %s; wrote %s\n", r.stop_reason.c_str(), o.out.c_str());
     return 2;

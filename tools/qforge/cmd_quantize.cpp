@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "core/file_io.h"
 #include "dataset_options.h"
+#include "ir/model_files.h"
 #include "ir/onnx_io.h"
 #include "quant/observer.h"
 #include "quant/quantize_pipeline.h"
@@ -192,6 +193,11 @@ int cmd_quantize(int argc, char** argv) {
     fail_input("output '{}' is the input model; write the quantized model to another path", o.output);
   const quant::Recipe recipe = recipe_from_flags(app, o);
   const ir::Model model = ir::load_onnx(o.model);
+  // Outputs never replace the model or an external-data file it references (by file identity).
+  const std::vector<std::string> inputs = ir::model_files(o.model);
+  for (const std::string& out : {o.output, recipe_path_for(o.output), o.save_calib})
+    for (const std::string& in : inputs)
+      if (!out.empty() && same_file(out, in)) fail_input("output '{}' is the input file '{}'; write it to another path", out, in);
 
   std::optional<quant::CalibTable> loaded;
   if (!o.load_calib.empty()) loaded = quant::load_calib_table(o.load_calib);
@@ -220,8 +226,8 @@ int cmd_quantize(int argc, char** argv) {
                                                                     "elsewhere)"
                                                                   : ", method " + recipe.activations.method);
   const std::string bytes = ir::serialize_onnx(p.result.model);
-  write_file_atomic(o.output, bytes, {o.model});
-  write_file_atomic(recipe_path_for(o.output), quant::recipe_dump(recipe, true), {o.model});
+  ir::write_model_file(o.output, bytes, inputs);
+  write_file_atomic(recipe_path_for(o.output), quant::recipe_dump(recipe, true), inputs);
   if (!o.save_calib.empty() && p.table) quant::save_calib_table(*p.table, o.save_calib);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

@@ -1,6 +1,7 @@
 // Conv → qforge.QConv and Gemm / MatMul → qforge.QGemm (lower_qdq.h): weights s8 per output
 // channel with the zero point folded in, bias to int32 at scale x_scale · w_scale[m], the int32
 // overflow check, the fused clamp.
+#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 
@@ -22,6 +23,13 @@ std::optional<std::vector<int32_t>> bias_s32(const Ctx& c, const ir::Node& node,
   const size_t M = w_s.size();
   std::vector<int32_t> out(M, 0);
   if (v.empty()) return out;
+  for (size_t m = 0; m < M; ++m) {
+    const float s = x_s * w_s[m];
+    if (!(s >= FLT_MIN && s <= FLT_MAX)) {  // denormal, 0 or inf in float32: no int32 bias at that scale
+      why = "the bias scale x_scale · w_scale is not a normal float32";
+      return std::nullopt;
+    }
+  }
   auto expand = [&](const Tensor& t, size_t m) { return t.numel() == 1 ? 0 : static_cast<int64_t>(m); };
   auto fits = [&](const Tensor& t) {
     return t.numel() == 1 || t.numel() == static_cast<int64_t>(M);

@@ -1,5 +1,7 @@
 #include "runtime/ops/conv_attrs.h"
 
+#include <climits>
+
 #include "runtime/ops/infer_util.h"
 
 namespace qforge::runtime {
@@ -10,9 +12,29 @@ std::vector<int64_t> ints_of_len(const ir::Node& node, const char* name, size_t 
                                  int64_t min_value) {
   std::vector<int64_t> v = node.attr_ints(name, std::vector<int64_t>(len, dflt));
   if (v.size() != len) fail_node(node, "{} has {} values, expected {}", name, v.size(), len);
-  for (int64_t x : v)
+  for (int64_t x : v) {
     if (x < min_value) fail_node(node, "{} value {} is below {}", name, x, min_value);
+    // Bounded so that the window arithmetic below stays inside int64: span = (k - 1)·d + 1 < 2^62.
+    if (x > INT32_MAX) fail_node(node, "{} value {} is larger than {}", name, x, INT32_MAX);
+  }
   return v;
+}
+
+// Sums and products of sizes read from the model (input dims can be declared up to 2^63 - 1).
+int64_t add_checked(const ir::Node& node, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) fail_node(node, "window size arithmetic overflows int64 ({} + {})", a, b);
+  return r;
+}
+int64_t sub_checked(const ir::Node& node, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) fail_node(node, "window size arithmetic overflows int64 ({} - {})", a, b);
+  return r;
+}
+int64_t mul_checked(const ir::Node& node, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) fail_node(node, "window size arithmetic overflows int64 ({} * {})", a, b);
+  return r;
 }
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -56,7 +78,7 @@ AxisWindow conv_axis(const ir::Node& node, const WindowAttrs& a, int i, int64_t 
     case AutoPad::notset: {
       w.pad_begin = a.pads[i];
       w.pad_end = a.pads[i + a.nd];
-      const int64_t room = in + w.pad_begin + w.pad_end - span;
+      const int64_t room = add_checked(node, add_checked(node, in, w.pad_begin), w.pad_end) - span;
       if (room < 0) break;
       if (a.ceil_mode) {
         w.out = ceil_div(room, s) + 1;
@@ -73,7 +95,7 @@ AxisWindow conv_axis(const ir::Node& node, const WindowAttrs& a, int i, int64_t 
     case AutoPad::same_upper:
     case AutoPad::same_lower: {
       w.out = ceil_div(in, s);
-      const int64_t total = std::max<int64_t>(0, (w.out - 1) * s + span - in);
+      const int64_t total = std::max<int64_t>(0, add_checked(node, (w.out - 1) * s, span) - in);
       w.pad_begin = a.auto_pad == AutoPad::same_upper ? total / 2 : total - total / 2;
       w.pad_end = total - w.pad_begin;
       break;
@@ -90,15 +112,15 @@ AxisWindow conv_transpose_axis(const ir::Node& node, const WindowAttrs& a, int i
   const std::vector<int64_t> op = node.attr_ints("output_padding", std::vector<int64_t>(a.nd, 0));
   if (op.size() != static_cast<size_t>(a.nd))
     fail_node(node, "output_padding has {} values, expected {}", op.size(), a.nd);
-  const int64_t natural = s * (in - 1) + op[i] + span;
+  const int64_t natural = add_checked(node, add_checked(node, mul_checked(node, s, in - 1), op[i]), span);
   std::vector<int64_t> os = node.attr_ints("output_shape");
   if (os.size() == static_cast<size_t>(a.nd) + 2) os.erase(os.begin(), os.begin() + 2);
   if (!os.empty() && os.size() != static_cast<size_t>(a.nd))
     fail_node(node, "output_shape has {} values, expected {}", os.size(), a.nd);
   AxisWindow w;
   if (!os.empty() || a.auto_pad == AutoPad::same_upper || a.auto_pad == AutoPad::same_lower) {
-    w.out = !os.empty() ? os[i] : in * s;
-    const int64_t total = natural - w.out;
+    w.out = !os.empty() ? os[i] : mul_checked(node, in, s);
+    const int64_t total = sub_checked(node, natural, w.out);
     // total/2 rounds toward zero as in the spec's integer formula.
     if (a.auto_pad == AutoPad::same_upper) {
       w.pad_begin = total / 2;

@@ -118,7 +118,12 @@ ResizePlan plan_resize(const ir::Node& node, const std::vector<ir::Dim>& in, int
       if (!(s > 0)) fail_node(node, "scales must be > 0, got {}", s);
       const int a = axes[i];
       plan.scales[a] = s;
-      if (in[a].is_known()) plan.out[a] = ir::Dim::known(static_cast<int64_t>(s * static_cast<float>(in[a].value)));
+      if (in[a].is_known()) {
+        const float size = s * static_cast<float>(in[a].value);
+        if (!(size < 0x1p62f))  // also catches inf: the float → int64 conversion must stay defined
+          fail_node(node, "scale {} makes axis {} of size {} too large", s, a, in[a].value);
+        plan.out[a] = ir::Dim::known(static_cast<int64_t>(size));
+      }
       else if (s != 1.f) plan.out[a] = ir::Dim{};
     }
     return plan;

@@ -30,17 +30,19 @@ size_t element_bytes(const ir::Node& node, DType t) {
 
 ir::Dim dim_product(const std::vector<ir::Dim>& dims, size_t begin, size_t end) {
   int64_t known = 1;
+  bool overflow = false;  // past int64: no tensor has that many elements; the product is left unknown
   const ir::Dim* symbolic = nullptr;
   int num_symbolic = 0;
   for (size_t i = begin; i < end; ++i) {
     if (dims[i].is_known()) {
       if (dims[i].value == 0) return ir::Dim::known(0);
-      known *= dims[i].value;
+      if (!overflow) overflow = __builtin_mul_overflow(known, dims[i].value, &known);
     } else {
       ++num_symbolic;
       symbolic = &dims[i];
     }
   }
+  if (overflow) return ir::Dim{};
   if (num_symbolic == 0) return ir::Dim::known(known);
   if (num_symbolic == 1 && known == 1) return *symbolic;
   return ir::Dim{};

@@ -41,16 +41,27 @@ std::vector<TypeShape> infer_flatten(const InferCtx& c) {
 
 // ---- Reshape
 // Product of dims as a known factor times a multiset of symbols; `opaque` when an unnamed unknown dim
-// takes part (then nothing can be derived).
+// takes part (then nothing can be derived); `overflow` when the known factor passes int64 (no tensor
+// has that many elements; a 0 dim makes the product 0 whatever came before).
 struct SymbolicProduct {
   int64_t known = 1;
   std::map<std::string, int> symbols;
   bool opaque = false;
+  bool overflow = false;
   void mul(const ir::Dim& d) {
-    if (d.is_known()) known *= d.value;
-    else if (d.param.empty()) opaque = true;
-    else ++symbols[d.param];
+    if (!d.is_known()) {
+      if (d.param.empty()) opaque = true;
+      else ++symbols[d.param];
+    } else if (d.value == 0 || known == 0) {
+      known = 0;
+      overflow = false;
+    } else if (!overflow) {
+      overflow = __builtin_mul_overflow(known, d.value, &known);
+    }
   }
+  // The product is a number (no symbol, no unknown dim); `exact` also when it fits int64.
+  bool numeric() const { return !opaque && symbols.empty(); }
+  bool exact() const { return numeric() && !overflow; }
 };
 
 std::vector<TypeShape> infer_reshape(const InferCtx& c) {
@@ -98,14 +109,16 @@ std::vector<TypeShape> infer_reshape(const InferCtx& c) {
   auto incompatible = [&]() {
     fail_node(c.node, "target shape {} is not compatible with input shape {}", ints_str(*target), dims_str(x.dims));
   };
-  const bool in_known = !in.opaque && in.symbols.empty();
-  const bool rest_known = !rest.opaque && rest.symbols.empty();
+  // An input whose element count fits int64 never matches a target whose product does not.
+  if (in.exact() && rest.numeric() && rest.overflow && (infer_at < 0 || in.known != 0)) incompatible();
+  const bool in_known = in.exact();
+  const bool rest_known = rest.exact();
   if (infer_at < 0) {
     if (in_known && rest_known && in.known != rest.known) incompatible();
     return {typed_like_input(c, out)};
   }
   // Solve in = rest * out[infer_at].
-  if (in.opaque || rest.opaque) return {typed_like_input(c, out)};
+  if (in.opaque || rest.opaque || in.overflow || rest.overflow) return {typed_like_input(c, out)};
   std::map<std::string, int> remaining = in.symbols;
   for (const auto& [sym, n] : rest.symbols) {
     auto it = remaining.find(sym);

@@ -119,7 +119,9 @@ Plan make_plan(const ConvGeom& g) {
   p.Hp = p.OH + (KH - 1) * dh;
   p.Q = p.OH * p.Wp;
   p.P = p.OH * p.OW;
-  p.copy = !(p.Wp == p.W && p.Hp == p.H && p.pt == 0 && p.pl == 0);
+  // In place only when no read can pass the end of x: a kernel wider than 1 reads the last row's
+  // discarded columns up to (KW-1)·dW floats further (an AddressSanitizer finding), so it copies.
+  p.copy = !(KW == 1 && p.Wp == p.W && p.Hp == p.H && p.pt == 0 && p.pl == 0);
   p.K = static_cast<size_t>(p.C * KH * KW);
   p.blocks = static_cast<size_t>((p.Q + 31) / 32);
   // Reads of the last block run up to 31 + (KW-1)·dW floats past the last plane's computed rows.

@@ -1,0 +1,13 @@
+// libFuzzer harness: raw or gzip IDX bytes → IdxFile → reads → idx: dataset (body: fuzz_targets.h).
+#include "fuzz_targets.h"
+
+using namespace qforge;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static fuzz::ScratchFile scratch(".idx");
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const std::string& path = scratch.write(bytes);
+  fuzz::expect_input_error_only([&] { fuzz::run_idx_file(path); });
+  fuzz::expect_input_error_only([&] { fuzz::run_idx_dataset(path); });
+  return 0;
+}
