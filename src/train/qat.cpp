@@ -2,6 +2,7 @@
 #include "train/qat.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cstring>
 #include <map>
 #include <set>
@@ -545,6 +546,11 @@ ir::Model qat_export(const QatGraph& g, const std::vector<Parameter>& float_para
     std::vector<float> scales;
     for (int64_t c = 0; c < v.numel(); ++c) {
       const float s = s_in * sw.data<float>()[sw.numel() == 1 ? 0 : c];  // one float32 product
+      // Trained scales are kept >= FLT_MIN, but their product can still underflow (or overflow):
+      // the int32 bias would have no usable scale. A degenerate training outcome, reported as such.
+      if (!(s >= FLT_MIN && s <= FLT_MAX))
+        fail_input("{}: the trained bias scale s_in * s_w = {:g} is not a normal float32 (the activation or "
+                   "weight scales collapsed during training; try a lower --lr)", b.out_quantized, s);
       if (c < old_scale.numel()) scales.push_back(s);
       q.push_back(quant::quantize_bias_s32(v.data<float>()[c], s).value);
     }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "quant/quantize_pipeline.h"
 #include "runtime/session.h"
@@ -123,6 +124,27 @@ TEST(Qat, ExportBeforeTrainingIsThePtqModel) {
         EXPECT_EQ(std::memcmp(u->raw(), t.raw(), t.nbytes()), 0) << arch << ": " << name << " changed";
       }
     }
+}
+
+TEST(Qat, CollapsedScalesAreAnInputErrorAtExport) {
+  // LSQ scales clamped at FLT_MIN (qat_clamp_scales' floor): s_in * s_w underflows float32, so the
+  // int32 bias has no usable scale — a clear InputError naming the bias, not an internal error.
+  const Ptq p = make_ptq("cnn", "int8");
+  train::QatGraph g = train::qat_graph_from_qdq(p.qdq, &p.folded, p.recipe, {.lsq = true});
+  ASSERT_FALSE(g.biases.empty());
+  std::set<std::string> scales;
+  for (const auto& a : g.activations) scales.insert(a.scale);
+  for (const auto& w : g.weights) scales.insert(w.scale);
+  for (auto& prm : g.params)
+    if (scales.count(prm.name))
+      for (int64_t k = 0; k < prm.value.numel(); ++k) prm.value.data<float>()[k] = 1.17549435e-38f;
+  try {
+    train::qat_export(g);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a normal float32"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(g.biases[0].out_quantized), std::string::npos) << e.what();
+  }
 }
 
 TEST(Qat, OneStepLowersTheLossOnAFixedBatch) {
