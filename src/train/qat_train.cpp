@@ -56,7 +56,8 @@ void check_runs(const ir::Model& m, const Tensor& x, int threads) {
   runtime::SessionOptions so;
   so.threads = threads;
   runtime::Session s(m, so);
-  for (float v : s.run({x})[0].span<float>())
+  const std::vector<Tensor> out = s.run({x});  // kept alive: a range-for over s.run(...)[0] would dangle
+  for (float v : out[0].span<float>())
     if (!std::isfinite(v)) fail_input("its logits are not finite");
 }
 
