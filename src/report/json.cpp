@@ -85,4 +85,16 @@ Json to_json(const std::string& name, const eval::TensorSummary& s) {
   return j;
 }
 
+Json epochs_json(const std::vector<train::EpochStats>& epochs) {
+  Json a = Json::array();
+  for (const train::EpochStats& s : epochs) {
+    Json e;
+    e["epoch"] = s.epoch, e["loss"] = s.loss, e["train_accuracy"] = s.accuracy, e["seconds"] = s.seconds;
+    e["images_per_s"] = s.images_per_s;
+    if (s.val_top1 >= 0) e["val_top1"] = s.val_top1;
+    a.push_back(e);
+  }
+  return a;
+}
+
 }  // namespace qforge::report

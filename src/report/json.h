@@ -8,6 +8,7 @@
 #include "eval/evaluate.h"
 #include "eval/inspect.h"
 #include "ir/graph.h"
+#include "train/trainer.h"
 
 namespace qforge::report {
 
@@ -23,5 +24,7 @@ Json to_json(const eval::ModelSummary& s);
 Json to_json(const eval::EvalResult& r);
 // {"name", "dtype", "shape", "min", "max", "mean", "nan_count"}; stats are null without values.
 Json to_json(const std::string& name, const eval::TensorSummary& s);
+// [{"epoch", "loss", "train_accuracy", "seconds", "images_per_s"[, "val_top1"]}, ...] (train, qat)
+Json epochs_json(const std::vector<train::EpochStats>& epochs);
 
 }  // namespace qforge::report

@@ -72,7 +72,6 @@ QatResult qat_train(QatGraph& g, data::Dataset& train, data::Dataset* val, const
   for (int32_t l : all.labels)
     if (l < 0) fail_input("{}: negative label {}", train.describe(), l);
   const Shape sample = train.sample_shape();
-  const int64_t sample_numel = shape_numel(sample);
 
   TrainGraph tg(g.train, qat_train_options(threads));
   for (Parameter& p : tg.parameters())
@@ -91,23 +90,12 @@ QatResult qat_train(QatGraph& g, data::Dataset& train, data::Dataset* val, const
   std::vector<Parameter> step_params;
   int64_t step = 0;
   for (int64_t epoch = 0; epoch < cfg.epochs && !result.stopped; ++epoch) {
-    const Clock::time_point t0 = Clock::now();
     const std::vector<int64_t> order = shuffled_indices(n, cfg.seed, epoch);
     tg.set_training(epoch < g.freeze_bn_after);  // BatchNormalization: batch statistics, then frozen
-    double loss_sum = 0, correct = 0;
-    int64_t seen = 0;
+    EpochMeter meter(epoch, cfg.epochs, n);
     for (int64_t b = 0; b < n; b += cfg.batch) {
       const int64_t bn = std::min(cfg.batch, n - b);
-      Shape bs = sample;
-      bs.insert(bs.begin(), bn);
-      Tensor x(DType::f32, bs);
-      std::vector<int64_t> labels(static_cast<size_t>(bn));
-      for (int64_t i = 0; i < bn; ++i) {
-        const int64_t src = order[static_cast<size_t>(b + i)];
-        std::memcpy(x.data<float>() + i * sample_numel, all.x.data<float>() + src * sample_numel,
-                    static_cast<size_t>(sample_numel) * sizeof(float));
-        labels[static_cast<size_t>(i)] = all.labels[static_cast<size_t>(src)];
-      }
+      auto [x, labels] = gather_batch(all, sample, order, b, bn);
       if (cfg.augment.crop_pad > 0 || cfg.augment.hflip) augment_batch(x, cfg.augment, aug_rng);
       const std::vector<Tensor> outs = tg.forward(qat_inputs(g, x));
       Tensor dlogits;
@@ -142,24 +130,11 @@ QatResult qat_train(QatGraph& g, data::Dataset& train, data::Dataset* val, const
         break;
       }
       ++step;
-      loss_sum += r.loss * static_cast<double>(bn);
-      correct += r.accuracy * static_cast<double>(bn);
-      seen += bn;
-      if (on_progress) {
-        Progress p;
-        p.epoch = epoch + 1, p.epochs = cfg.epochs, p.done = seen, p.total = n;
-        p.loss = loss_sum / static_cast<double>(seen), p.accuracy = correct / static_cast<double>(seen);
-        p.images_per_s = static_cast<double>(seen) / std::max(1e-9, seconds_since(t0));
-        on_progress(p);
-      }
+      meter.add(r.loss, r.accuracy, bn);
+      if (on_progress) on_progress(meter.progress());
     }
     if (result.stopped) break;
-    EpochStats st;
-    st.epoch = epoch + 1;
-    st.seconds = seconds_since(t0);
-    st.loss = loss_sum / static_cast<double>(seen);
-    st.accuracy = correct / static_cast<double>(seen);
-    st.images_per_s = static_cast<double>(seen) / std::max(1e-9, st.seconds);
+    EpochStats st = meter.stats();
     ir::Model exported = qat_export(g, tg.parameters());
     try {
       if (val) st.val_top1 = evaluate_top1(exported, *val, threads);

@@ -138,7 +138,6 @@ TrainResult train_model(const ir::Model& model, data::Dataset& train, data::Data
   for (int32_t l : all.labels)
     if (l < 0) fail_input("{}: negative label {}", train.describe(), l);
   const Shape sample = train.sample_shape();
-  const int64_t sample_numel = shape_numel(sample);
 
   TrainGraph tg(model, {.threads = threads});
   exclude_1d_from_decay(tg.parameters());
@@ -151,23 +150,12 @@ TrainResult train_model(const ir::Model& model, data::Dataset& train, data::Data
   result.model = tg.model();  // the last good weights: the start
   int64_t step = 0;
   for (int64_t epoch = 0; epoch < cfg.epochs && !result.stopped; ++epoch) {
-    const Clock::time_point t0 = Clock::now();
     const std::vector<int64_t> order = shuffled_indices(n, cfg.seed, epoch);
-    double loss_sum = 0, correct = 0;
-    int64_t seen = 0;
+    EpochMeter meter(epoch, cfg.epochs, n);
     tg.set_training(true);
     for (int64_t b = 0; b < n; b += cfg.batch) {
       const int64_t bn = std::min(cfg.batch, n - b);
-      Shape bs = sample;
-      bs.insert(bs.begin(), bn);
-      Tensor x(DType::f32, bs);
-      std::vector<int64_t> labels(static_cast<size_t>(bn));
-      for (int64_t i = 0; i < bn; ++i) {
-        const int64_t src = order[static_cast<size_t>(b + i)];
-        std::memcpy(x.data<float>() + i * sample_numel, all.x.data<float>() + src * sample_numel,
-                    static_cast<size_t>(sample_numel) * sizeof(float));
-        labels[static_cast<size_t>(i)] = all.labels[static_cast<size_t>(src)];
-      }
+      auto [x, labels] = gather_batch(all, sample, order, b, bn);
       if (cfg.augment.crop_pad > 0 || cfg.augment.hflip) augment_batch(x, cfg.augment, aug_rng);
       const StepResult r = tg.forward_backward(x, labels);
       if (!std::isfinite(r.loss)) {
@@ -180,24 +168,11 @@ TrainResult train_model(const ir::Model& model, data::Dataset& train, data::Data
       }
       opt.step(tg.parameters(), lr.at(step));
       ++step;
-      loss_sum += r.loss * static_cast<double>(bn);
-      correct += r.accuracy * static_cast<double>(bn);
-      seen += bn;
-      if (on_progress) {
-        Progress p;
-        p.epoch = epoch + 1, p.epochs = cfg.epochs, p.done = seen, p.total = n;
-        p.loss = loss_sum / static_cast<double>(seen), p.accuracy = correct / static_cast<double>(seen);
-        p.images_per_s = static_cast<double>(seen) / std::max(1e-9, seconds_since(t0));
-        on_progress(p);
-      }
+      meter.add(r.loss, r.accuracy, bn);
+      if (on_progress) on_progress(meter.progress());
     }
     if (result.stopped) break;
-    EpochStats st;
-    st.epoch = epoch + 1;
-    st.seconds = seconds_since(t0);
-    st.loss = loss_sum / static_cast<double>(seen);
-    st.accuracy = correct / static_cast<double>(seen);
-    st.images_per_s = static_cast<double>(seen) / std::max(1e-9, st.seconds);
+    EpochStats st = meter.stats();
     result.model = tg.model();
     if (val) st.val_top1 = evaluate_top1(result.model, *val, threads);
     result.epochs.push_back(st);
@@ -211,6 +186,48 @@ TrainResult train_model(const ir::Model& model, data::Dataset& train, data::Data
   }
   result.seconds = seconds_since(run_start);
   return result;
+}
+
+
+MiniBatch gather_batch(const data::Batch& all, const Shape& sample, const std::vector<int64_t>& order, int64_t b,
+                       int64_t n) {
+  const int64_t sample_numel = shape_numel(sample);
+  Shape bs = sample;
+  bs.insert(bs.begin(), n);
+  MiniBatch m{Tensor(DType::f32, bs), std::vector<int64_t>(static_cast<size_t>(n))};
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t src = order[static_cast<size_t>(b + i)];
+    std::memcpy(m.x.data<float>() + i * sample_numel, all.x.data<float>() + src * sample_numel,
+                static_cast<size_t>(sample_numel) * sizeof(float));
+    m.labels[static_cast<size_t>(i)] = all.labels[static_cast<size_t>(src)];
+  }
+  return m;
+}
+
+EpochMeter::EpochMeter(int64_t epoch, int64_t epochs, int64_t total) : epoch_(epoch), epochs_(epochs), total_(total) {}
+
+void EpochMeter::add(double loss, double accuracy, int64_t images) {
+  loss_sum_ += loss * static_cast<double>(images);
+  correct_ += accuracy * static_cast<double>(images);
+  seen_ += images;
+}
+
+Progress EpochMeter::progress() const {
+  Progress p;
+  p.epoch = epoch_ + 1, p.epochs = epochs_, p.done = seen_, p.total = total_;
+  p.loss = loss_sum_ / static_cast<double>(seen_), p.accuracy = correct_ / static_cast<double>(seen_);
+  p.images_per_s = static_cast<double>(seen_) / std::max(1e-9, seconds_since(t0_));
+  return p;
+}
+
+EpochStats EpochMeter::stats() const {
+  EpochStats st;
+  st.epoch = epoch_ + 1;
+  st.seconds = seconds_since(t0_);
+  st.loss = loss_sum_ / static_cast<double>(seen_);
+  st.accuracy = correct_ / static_cast<double>(seen_);
+  st.images_per_s = static_cast<double>(seen_) / std::max(1e-9, st.seconds);
+  return st;
 }
 
 }  // namespace qforge::train

@@ -5,6 +5,7 @@
 // Deterministic: the data order comes from shuffled_indices(seed, epoch) and the augmentation from
 // one mt19937_64 seeded with `seed`, so the same seed and thread count give the same model bytes.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -45,6 +46,28 @@ struct Progress {
   double images_per_s = 0;
   bool epoch_end = false;         // the epoch's final report (stats complete, val_top1 set)
   EpochStats stats;               // valid when epoch_end
+};
+
+// Samples order[b], ..., order[b + n - 1] of `all` (each of shape `sample`) as one batch.
+struct MiniBatch {
+  Tensor x;
+  std::vector<int64_t> labels;
+};
+MiniBatch gather_batch(const data::Batch& all, const Shape& sample, const std::vector<int64_t>& order, int64_t b,
+                       int64_t n);
+
+// The running means and the clock of one epoch (train_model and qat_train report the same way).
+class EpochMeter {
+ public:
+  EpochMeter(int64_t epoch, int64_t epochs, int64_t total);  // epoch 0-based; total: images per epoch
+  void add(double loss, double accuracy, int64_t images);    // one batch's mean loss and accuracy
+  Progress progress() const;                                 // the running figures so far
+  EpochStats stats() const;                                  // the epoch's figures (val_top1 = -1)
+
+ private:
+  int64_t epoch_, epochs_, total_, seen_ = 0;
+  double loss_sum_ = 0, correct_ = 0;
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
 };
 
 struct TrainResult {

@@ -210,14 +210,7 @@ int cmd_qat(int argc, char** argv) {
       j["top1"] = r.best_top1;
     }
     j["best_epoch"] = r.best_epoch;
-    j["epochs"] = report::Json::array();
-    for (const train::EpochStats& s : r.epochs) {
-      report::Json e;
-      e["epoch"] = s.epoch, e["loss"] = s.loss, e["train_accuracy"] = s.accuracy, e["seconds"] = s.seconds;
-      e["images_per_s"] = s.images_per_s;
-      if (s.val_top1 >= 0) e["val_top1"] = s.val_top1;
-      j["epochs"].push_back(e);
-    }
+    j["epochs"] = report::epochs_json(r.epochs);
     j["seconds"] = r.seconds;
     std::printf("%s\n", j.dump().c_str());
   }
