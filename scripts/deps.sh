@@ -11,6 +11,7 @@ QFORGE_APT_PACKAGES=(
   dataset-fashion-mnist                             # the demo's and tests' dataset
   python3 python3-venv                              # oracle tests only (ONNX Runtime in a venv)
   libclang-rt-14-dev llvm                           # libFuzzer + sanitizer runtimes, llvm-symbolizer (issue 7)
+  libdnnl-dev                                       # oneDNN: the peer of bench/bench_qgemm_vs_dnnl only
 )
 
 qforge_log() { printf '[qforge] %s\n' "$*" >&2; }
