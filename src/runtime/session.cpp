@@ -4,6 +4,7 @@
 
 #include "core/cpu.h"
 #include "ir/passes/passes.h"
+#include "runtime/lower/lower_dynamic.h"
 
 namespace qforge::runtime {
 
@@ -29,7 +30,10 @@ Session::Session(const ir::Model& model, SessionOptions opts) : graph_(model.gra
   threads_ = opts.threads > 0 ? opts.threads : default_threads();
   check_supported(model);
   // Before folding, which would turn the weights' DequantizeLinear into float constants.
-  if (opts.lower_qdq) lowering_ = lower_qdq(graph_);
+  if (opts.lower_qdq) {
+    lowering_ = lower_qdq(graph_);
+    lowering_.lowered += lower_dynamic(graph_);
+  }
   if (opts.fold_constants) fold_constants();
   if (opts.optimize) ir::optimize_for_inference(graph_);
   plan();

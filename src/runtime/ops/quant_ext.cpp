@@ -6,9 +6,11 @@
 #include <memory>
 #include <optional>
 
+#include "runtime/kernels/qgemm.h"
 #include "runtime/kernels/reference/quant_ext_ref.h"
 #include "runtime/kernels/w4gemm.h"
 #include "runtime/ops/ew_util.h"
+#include "runtime/ops/qlinear.h"
 
 namespace qforge::runtime {
 namespace {
@@ -61,7 +63,53 @@ std::vector<int32_t> zero_points(const Tensor& z, const ir::Node& node, const ch
   return v;
 }
 
+// A constant 2-D s8 B whose zero point is absent or all zeros (what quantize_dynamic writes) is packed
+// once for the int8 GEMM (kernels/qgemm.h): the product is exact int32, so equal to the reference.
+struct MatMulIntegerState {
+  QgemmPackedB packed;
+  const QgemmKernel* kernel = nullptr;
+};
+
+std::shared_ptr<void> prepare_matmul_integer(const ir::Node&, std::span<const Tensor* const> consts) {
+  if (consts.size() < 2 || !consts[1]) return nullptr;
+  const Tensor& b = *consts[1];
+  if (b.dtype() != DType::s8 || b.rank() != 2 || b.dim(0) > static_cast<int64_t>(kQgemmMaxK) || b.numel() == 0)
+    return nullptr;
+  if (consts.size() > 3 && consts[3]) {
+    const Tensor& zb = *consts[3];
+    for (int64_t i = 0; i < zb.numel(); ++i)
+      if (zb.at_i64(i) != 0) return nullptr;
+  } else if (consts.size() > 3) {
+    return nullptr;  // a runtime b_zero_point: the reference handles it
+  }
+  auto st = std::make_shared<MatMulIntegerState>();
+  const size_t K = static_cast<size_t>(b.dim(0)), N = static_cast<size_t>(b.dim(1));
+  st->kernel = &qgemm_kernel(active_isa(), N);
+  st->packed = pack_weights_s8(*st->kernel, K, N, b.data<int8_t>(), N, 1);
+  return st;
+}
+
+// The packed path: A [..., K] with one scalar zero point (u8, or s8 shifted to u8).
+bool matmul_integer_packed(KernelCtx& k) {
+  const auto* st = static_cast<const MatMulIntegerState*>(k.state);
+  const Tensor& a = k.inputs[0];
+  if (!st || a.rank() == 0 || a.dim(-1) != static_cast<int64_t>(st->packed.K)) return false;
+  int32_t zp = 0;
+  if (k.has_input(2)) {
+    if (k.inputs[2].numel() != 1) return false;
+    zp = static_cast<int32_t>(k.inputs[2].at_i64(0));
+  }
+  static thread_local std::vector<uint8_t> tmp;
+  const uint8_t* au = q_as_u8(a, tmp, zp, k.threads);
+  const size_t rows = static_cast<size_t>(a.numel()) / st->packed.K;
+  QgemmOutputStage out;  // s32, no bias
+  qgemm_u8s8(*st->kernel, rows, au, st->packed.K, static_cast<uint8_t>(zp), st->packed, out,
+             k.outputs[0].data<int32_t>(), st->packed.N, k.threads);
+  return true;
+}
+
 void compute_matmul_integer(KernelCtx& k) {
+  if (matmul_integer_packed(k)) return;
   const Tensor& a = k.inputs[0];
   const Tensor& b = k.inputs[1];
   const int64_t K = b.dim(-2), N = b.dim(-1);
@@ -83,6 +131,75 @@ void compute_matmul_integer(KernelCtx& k) {
                        za.empty() ? nullptr : za.data(), static_cast<int64_t>(za.size()),
                        zb.empty() ? nullptr : zb.data(), static_cast<int64_t>(zb.size()),
                        k.outputs[0].data<int32_t>() + t * rows * N);
+}
+
+// ---- qforge.QDynGemm (runtime/lower/lower_dynamic.h) ---------------------------------------
+// QDynGemm(a [..., K] u8/s8, a_scale f32 scalar, a_zp scalar (a's dtype), W s8 [K][N] const,
+//          w_scale f32 [N] or scalar const [, bias f32 [N] const]) → y f32 [..., N]
+//   y[m, n] = float(Σ_k (a − a_zp)·W[k, n]) · (a_scale · w_scale[n]) [+ bias[n]]
+
+std::vector<TypeShape> infer_qdyngemm(const InferCtx& c) {
+  if (c.num_inputs() < 5 || c.num_inputs() > 6) fail_node(c.node, "expects 5 or 6 inputs, got {}", c.num_inputs());
+  require_dtype(c, 0, "a", is_u8_or_s8);
+  require_dtype(c, 1, "a_scale", is_f32);
+  require_same_dtype(c, 0, 2);
+  require_dtype(c, 3, "W", [](DType d) { return d == DType::s8; });
+  require_dtype(c, 4, "w_scale", is_f32);
+  if (c.has_input(5)) require_dtype(c, 5, "bias", is_f32);
+  const TypeShape& a = c.in(0);
+  const TypeShape& w = c.in(3);
+  if (!a.has_shape || !w.has_shape) return {TypeShape::unknown_rank(DType::f32)};
+  if (a.rank() == 0 || w.rank() != 2) fail_node(c.node, "a must have rank >= 1 and W rank 2");
+  if (a.dims.back().is_known() && w.dims[0].is_known() && a.dims.back().value != w.dims[0].value)
+    fail_node(c.node, "inner dimensions differ: a has {}, W has {}", a.dims.back().value, w.dims[0].value);
+  TypeShape y{DType::f32, true, std::vector<ir::Dim>(a.dims.begin(), a.dims.end() - 1)};
+  y.dims.push_back(w.dims[1]);
+  return {y};
+}
+
+struct QDynGemmState {
+  MatMulIntegerState gemm;
+  std::vector<float> w_scale, bias;  // [N]; bias empty when absent
+};
+
+std::shared_ptr<void> prepare_qdyngemm(const ir::Node& node, std::span<const Tensor* const> k) {
+  for (size_t i = 3; i < k.size(); ++i)
+    if (!k[i]) fail_node(node, "input {} must be a constant", i);
+  const Tensor& w = *k[3];
+  if (w.dim(0) > static_cast<int64_t>(kQgemmMaxK)) fail_node(node, "K = {} exceeds {}", w.dim(0), kQgemmMaxK);
+  auto st = std::make_shared<QDynGemmState>();
+  const size_t K = static_cast<size_t>(w.dim(0)), N = static_cast<size_t>(w.dim(1));
+  st->gemm.kernel = &qgemm_kernel(active_isa(), N);
+  st->gemm.packed = pack_weights_s8(*st->gemm.kernel, K, N, w.data<int8_t>(), N, 1);
+  const Tensor& ws = *k[4];
+  if (ws.numel() != 1 && ws.numel() != static_cast<int64_t>(N))
+    fail_node(node, "w_scale has {} values, expected 1 or {}", ws.numel(), N);
+  for (size_t n = 0; n < N; ++n) st->w_scale.push_back(ws.data<float>()[ws.numel() == 1 ? 0 : n]);
+  if (k.size() > 5 && k[5]) {
+    if (k[5]->numel() != static_cast<int64_t>(N)) fail_node(node, "bias has {} values, expected {}", k[5]->numel(), N);
+    st->bias.assign(k[5]->data<float>(), k[5]->data<float>() + N);
+  }
+  return st;
+}
+
+void compute_qdyngemm(KernelCtx& k) {
+  const auto& st = *static_cast<const QDynGemmState*>(k.state);
+  const Tensor& a = k.inputs[0];
+  const size_t K = st.gemm.packed.K, N = st.gemm.packed.N;
+  if (k.inputs[1].numel() != 1 || k.inputs[2].numel() != 1) fail_node(k.node, "a_scale and a_zp must be scalars");
+  const float a_scale = k.inputs[1].data<float>()[0];
+  static thread_local std::vector<float> scale;
+  scale.resize(N);
+  for (size_t n = 0; n < N; ++n) scale[n] = a_scale * st.w_scale[n];  // Mul(a_scale, w_scale)
+  int32_t zp = static_cast<int32_t>(k.inputs[2].at_i64(0));
+  static thread_local std::vector<uint8_t> tmp;
+  const uint8_t* au = q_as_u8(a, tmp, zp, k.threads);
+  QgemmOutputStage out;
+  out.type = QgemmOut::f32;
+  out.scale = scale.data();
+  out.bias_f32 = st.bias.empty() ? nullptr : st.bias.data();
+  qgemm_u8s8(*st.gemm.kernel, static_cast<size_t>(a.numel()) / K, au, K, static_cast<uint8_t>(zp), st.gemm.packed, out,
+             k.outputs[0].data<float>(), N, k.threads);
 }
 
 // ---- com.microsoft.MatMulBnb4 ---------------------------------------------------------------
@@ -185,7 +302,8 @@ void compute_matmul_bnb4(KernelCtx& k) {
 
 void register_ops_quant_ext(std::vector<OpDef>& ops) {
   ops.push_back({"DynamicQuantizeLinear", "", infer_dynamic_quantize, compute_dynamic_quantize});
-  ops.push_back({"MatMulInteger", "", infer_matmul_integer, compute_matmul_integer});
+  ops.push_back({"MatMulInteger", "", infer_matmul_integer, compute_matmul_integer, prepare_matmul_integer});
+  ops.push_back({"QDynGemm", "qforge", infer_qdyngemm, compute_qdyngemm, prepare_qdyngemm});
   ops.push_back({"MatMulBnb4", "com.microsoft", infer_matmul_bnb4, compute_matmul_bnb4, prepare_matmul_bnb4});
 }
 
