@@ -5,6 +5,7 @@
 #include "core/cpu.h"
 #include "ir/passes/passes.h"
 #include "runtime/lower/lower_dynamic.h"
+#include "runtime/lower/lower_weight_only.h"
 
 namespace qforge::runtime {
 
@@ -33,6 +34,7 @@ Session::Session(const ir::Model& model, SessionOptions opts) : graph_(model.gra
   if (opts.lower_qdq) {
     lowering_ = lower_qdq(graph_);
     lowering_.lowered += lower_dynamic(graph_);
+    lowering_.lowered += lower_weight_only(graph_);
   }
   if (opts.fold_constants) fold_constants();
   if (opts.optimize) ir::optimize_for_inference(graph_);

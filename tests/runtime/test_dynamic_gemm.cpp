@@ -14,6 +14,7 @@
 #include "quant/recipe.h"
 #include "runtime/kernels/reference/quant_ext_ref.h"
 #include "runtime/lower/lower_dynamic.h"
+#include "runtime/lower/lower_weight_only.h"
 #include "runtime/session.h"
 #include "../quant/quantizer_test_models.h"
 #include "linear_test_util.h"
@@ -170,6 +171,63 @@ TEST(DynamicGemm, DynamicQParamsEqualTheSequentialDefinition) {
       EXPECT_EQ(p.zero_point, static_cast<int32_t>(std::nearbyint(std::clamp(0.0f - lo / scale, 0.0f, 255.0f))));
     }
   }
+}
+
+}  // namespace
+}  // namespace qforge::runtime
+
+// ---- 4-bit weight-only MatMul / Gemm (lower_weight_only.h) ----
+
+namespace qforge::runtime {
+namespace {
+
+// y within float rounding of the unlowered graph: |Δ| ≤ 1e-5 · Σ_k |x||w| + 1e-6 per element.
+void expect_w4_close(const ir::Model& q, const Tensor& x, int fused) {
+  ir::Graph g = q.graph;
+  EXPECT_EQ(lower_weight_only(g), fused);
+  EXPECT_EQ(count_op(g, "W4MatMul"), fused);
+  SessionOptions plain;
+  plain.lower_qdq = false;
+  const Tensor want = Session(q, plain).run({x})[0];
+  for (Isa isa : {Isa::ref, Isa::avx2, Isa::avx512}) {
+    linear_test::IsaScope s(isa);
+    if (s.got() != isa) continue;
+    const Tensor got = Session(q).run({x})[0];
+    ASSERT_EQ(got.shape(), want.shape());
+    double worst = 0;
+    for (int64_t i = 0; i < want.numel(); ++i) {
+      const double a = want.data<float>()[i], b = got.data<float>()[i];
+      worst = std::max(worst, std::abs(a - b) / (1e-3 + std::abs(a)));
+    }
+    EXPECT_LT(worst, 1e-4) << isa_name(isa);
+  }
+}
+
+TEST(WeightOnly4Bit, LoweredMatchesUnloweredOnThePresets) {
+  using quant::testmodels::tiny_mlp;
+  for (const char* fmt : {"s4", "u4"}) {
+    quant::Recipe r = quant::recipe_from_preset("w4a16");
+    r.weights.group_size = 8;
+    if (std::string(fmt) == "u4") r.weights.dtype = DType::u4, r.weights.symmetric = false;
+    const quant::QuantizeResult q = quant::quantize_model(tiny_mlp(), r, nullptr);
+    expect_w4_close(q.model, quant::testmodels::uniform({5, 16}, -1, 1, 7), 2);  // MatMul and Gemm with C
+  }
+  const ir::Model mlp = ir::load_onnx(std::string(QFORGE_SOURCE_DIR) + "/models/fmnist_mlp.onnx");
+  const quant::QuantizeResult q = quant::quantize_model(mlp, quant::recipe_from_preset("w4a16"), nullptr);
+  expect_w4_close(q.model, quant::testmodels::uniform({3, 1, 28, 28}, 0, 1, 8), 3);  // Gemm transB, K = 784
+}
+
+TEST(WeightOnly4Bit, SharedOrUnblockableWeightsStayAsTheyAre) {
+  quant::Recipe r = quant::recipe_from_preset("w4a16");
+  r.weights.group_size = 4;  // not a multiple of 8: the kernel's packing needs 8-row groups
+  const quant::QuantizeResult q = quant::quantize_model(quant::testmodels::tiny_mlp(), r, nullptr);
+  ir::Graph g = q.model.graph;
+  EXPECT_EQ(lower_weight_only(g), 0);
+  SessionOptions plain;
+  plain.lower_qdq = false;
+  const Tensor x = quant::testmodels::uniform({2, 16}, -1, 1, 3);
+  const Tensor a = Session(q.model, plain).run({x})[0], b = Session(q.model).run({x})[0];
+  for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ(a.data<float>()[i], b.data<float>()[i]);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "quant/pack.h"
 #include "runtime/kernels/qgemm.h"
 #include "runtime/kernels/reference/quant_ext_ref.h"
 #include "runtime/kernels/w4gemm.h"
@@ -202,6 +203,98 @@ void compute_qdyngemm(KernelCtx& k) {
              k.outputs[0].data<float>(), N, k.threads);
 }
 
+// ---- qforge.W4MatMul (runtime/lower/lower_weight_only.h) -----------------------------------
+// W4MatMul(x f32 [..., K], W_q s4/u4 2-D const, scale f32 const, [zero_point const], [C f32 const])
+// attributes trans_b (W_q [N][K] when 1, [K][N] when 0), block_size (along K), beta (C's factor).
+
+struct W4Dims {
+  int64_t K, N, block, blocks;
+  bool trans_b;
+};
+
+W4Dims w4_dims(const ir::Node& node, const Shape& w) {
+  if (w.size() != 2) fail_node(node, "W must be 2-D, got {}", shape_str(w));
+  W4Dims d;
+  d.trans_b = attr_int(node, "trans_b", 0) != 0;
+  d.K = w[d.trans_b ? 1 : 0];
+  d.N = w[d.trans_b ? 0 : 1];
+  d.block = attr_int(node, "block_size", 0);
+  if (d.block <= 0 || d.block % 8 != 0) fail_node(node, "block_size {} is not a positive multiple of 8", d.block);
+  d.blocks = (d.K + d.block - 1) / d.block;
+  return d;
+}
+
+std::vector<TypeShape> infer_w4matmul(const InferCtx& c) {
+  if (c.num_inputs() < 3 || c.num_inputs() > 5) fail_node(c.node, "expects 3 to 5 inputs, got {}", c.num_inputs());
+  require_dtype(c, 0, "x", is_f32);
+  require_dtype(c, 1, "W", [](DType d) { return d == DType::s4 || d == DType::u4; });
+  require_dtype(c, 2, "scale", is_f32);
+  const TypeShape& x = c.in(0);
+  const TypeShape& w = c.in(1);
+  if (!x.has_shape || !w.fully_known()) return {TypeShape::unknown_rank(DType::f32)};
+  const W4Dims d = w4_dims(c.node, w.concrete());
+  if (x.rank() == 0) fail_node(c.node, "x must have rank >= 1");
+  if (x.dims.back().is_known() && x.dims.back().value != d.K)
+    fail_node(c.node, "x's last dimension {} differs from K {}", x.dims.back().value, d.K);
+  TypeShape y{DType::f32, true, std::vector<ir::Dim>(x.dims.begin(), x.dims.end() - 1)};
+  y.dims.push_back(ir::Dim::known(d.N));
+  return {y};
+}
+
+struct W4MatMulState {
+  W4Packed packed;
+  std::vector<float> bias;  // beta · C per column; empty without C
+};
+
+std::shared_ptr<void> prepare_w4matmul(const ir::Node& node, std::span<const Tensor* const> k) {
+  for (size_t i = 1; i < k.size(); ++i)
+    if (!k[i] && !node.input(i).empty()) fail_node(node, "input {} must be a constant", i);
+  const Tensor& w = *k[1];
+  const Tensor& scale = *k[2];
+  const Tensor* zp = k.size() > 3 ? k[3] : nullptr;
+  const W4Dims d = w4_dims(node, w.shape());
+  if (scale.numel() != d.N * d.blocks || (zp && zp->numel() != d.N * d.blocks))
+    fail_node(node, "scale / zero point have {} / {} values, expected {} (N {} x {} blocks)", scale.numel(),
+              zp ? zp->numel() : 0, d.N * d.blocks, d.N, d.blocks);
+  if (zp && zp->dtype() != w.dtype()) fail_node(node, "zero point dtype differs from W's");
+  const bool s4 = w.dtype() == DType::s4;
+  float lut[16];
+  if (s4) w4_lut_s4(lut);
+  else w4_lut_u4(lut);
+  const auto* codes = w.data<uint8_t>();
+  const float* sc = scale.data<float>();
+  auto index = [&](int64_t k, int64_t n) { return d.trans_b ? n * d.K + k : k * d.N + n; };
+  auto param = [&](int64_t b, int64_t n) { return d.trans_b ? n * d.blocks + b : b * d.N + n; };
+  auto st = std::make_shared<W4MatMulState>();
+  st->packed = pack_w4(
+      d.K, d.N, d.block, lut, [&](int64_t k, int64_t n) { return quant::unpack_u4(codes, index(k, n)); },
+      [&](int64_t b, int64_t n) { return sc[param(b, n)]; },
+      [&](int64_t b, int64_t n) -> float {
+        if (!zp) return 0.f;
+        const auto* z = zp->data<uint8_t>();
+        return static_cast<float>(s4 ? quant::unpack_s4(z, param(b, n)) : quant::unpack_u4(z, param(b, n)));
+      });
+  if (k.size() > 4 && k[4]) {
+    const Tensor& c = *k[4];
+    if (c.dtype() != DType::f32 || (c.numel() != 1 && c.numel() != d.N))
+      fail_node(node, "C must be f32 with 1 or {} values", d.N);
+    const float beta = node.attr_f("beta", 1.0f);
+    for (int64_t n = 0; n < d.N; ++n) st->bias.push_back(beta * c.data<float>()[c.numel() == 1 ? 0 : n]);
+  }
+  return st;
+}
+
+void compute_w4matmul(KernelCtx& k) {
+  const auto& st = *static_cast<const W4MatMulState*>(k.state);
+  const Tensor& x = k.inputs[0];
+  const int64_t rows = x.numel() / st.packed.K, N = st.packed.N;
+  float* y = k.outputs[0].data<float>();
+  w4gemm_f32(w4gemm_kernel(), st.packed, x.data<float>(), rows, y, k.threads);
+  if (st.bias.empty()) return;
+  for (int64_t m = 0; m < rows; ++m)
+    for (int64_t n = 0; n < N; ++n) y[m * N + n] += st.bias[n];
+}
+
 // ---- com.microsoft.MatMulBnb4 ---------------------------------------------------------------
 
 struct Bnb4Attrs {
@@ -304,6 +397,7 @@ void register_ops_quant_ext(std::vector<OpDef>& ops) {
   ops.push_back({"DynamicQuantizeLinear", "", infer_dynamic_quantize, compute_dynamic_quantize});
   ops.push_back({"MatMulInteger", "", infer_matmul_integer, compute_matmul_integer, prepare_matmul_integer});
   ops.push_back({"QDynGemm", "qforge", infer_qdyngemm, compute_qdyngemm, prepare_qdyngemm});
+  ops.push_back({"W4MatMul", "qforge", infer_w4matmul, compute_w4matmul, prepare_w4matmul});
   ops.push_back({"MatMulBnb4", "com.microsoft", infer_matmul_bnb4, compute_matmul_bnb4, prepare_matmul_bnb4});
 }
 
