@@ -518,6 +518,7 @@ AnalyzeResult analyze(const ir::Model& fp32, const ir::Model& quant, data::Datas
   std::vector<std::vector<Tensor>> fp_outputs;
   compare_models(fp32, quant, ds, plan, opts, r, fp_outputs);
   r.fallbacks = find_fallbacks(quant.graph);
+  r.integer = runtime::integer_plan(quant);
   const std::vector<int> qnodes = quantized_nodes(quant.graph);
   r.quantized_nodes = static_cast<int64_t>(qnodes.size());
   if (opts.sensitivity)

@@ -32,6 +32,7 @@
 #include "data/dataset.h"
 #include "eval/metrics.h"
 #include "ir/graph.h"
+#include "runtime/lower/integer_plan.h"
 
 namespace qforge::eval {
 
@@ -92,7 +93,8 @@ struct AnalyzeResult {
   std::vector<LayerError> layers;  // every f32 value of both models, in FP32 graph order
   ErrorStats output;               // all graph outputs together
   std::vector<NodeSensitivity> sensitivity;
-  std::vector<FallbackNode> fallbacks;
+  std::vector<FallbackNode> fallbacks;  // nodes the quantizer left reading float values
+  runtime::IntegerPlan integer;          // what the integer runtime lowers, and its float fallbacks
   bool classification = false;     // labels + [N, classes] output: the fields below are set
   std::vector<std::string> class_names;
   std::optional<ClassificationMetrics> fp32, quant;

@@ -46,6 +46,7 @@ ModelSummary summarize_model(const ir::Model& model) {
   std::stable_sort(s.ops.begin(), s.ops.end(),
                    [](const OpCount& a, const OpCount& b) { return a.count > b.count; });
 
+  s.integer = runtime::integer_plan(model);
   s.parameters = ir::count_parameters(g);
   std::map<int32_t, DTypeBytes> by_dtype;
   for (const auto& [name, t] : g.initializers) {

@@ -9,6 +9,7 @@
 
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "runtime/lower/integer_plan.h"
 
 namespace qforge::eval {
 
@@ -40,6 +41,7 @@ struct ModelSummary {
   int64_t initializers = 0;
   std::vector<DTypeBytes> bytes_by_dtype;  // initializer storage, by dtype code
   int64_t total_bytes = 0;
+  runtime::IntegerPlan integer;        // quantized models: integer nodes and float fallbacks
 };
 
 ModelSummary summarize_model(const ir::Model& model);

@@ -44,6 +44,12 @@ Json to_json(const eval::ModelSummary& s) {
     j["bytes_by_dtype"].push_back(Json{{"dtype", std::string(dtype_name(b.dtype))}, {"tensors", b.tensors},
                                        {"elements", b.elements}, {"bytes", b.bytes}});
   j["total_bytes"] = s.total_bytes;
+  if (s.integer.quantized) {
+    Json fb = Json::array();
+    for (const auto& f : s.integer.fallbacks) fb.push_back({{"node", f.node}, {"op_type", f.op_type}, {"reason", f.reason}});
+    j["integer_runtime"] = Json{{"integer_nodes", s.integer.integer_nodes}, {"fallbacks", fb},
+                               {"error", s.integer.error.empty() ? Json(nullptr) : Json(s.integer.error)}};
+  }
   return j;
 }
 

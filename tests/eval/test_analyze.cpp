@@ -323,7 +323,14 @@ TEST(Analyze, FindsFallbackNodes) {
   EXPECT_NE(f[0].reason.find("no input is quantized"), std::string::npos) << f[0].reason;
   EXPECT_NE(f[0].reason.find("'g2' (output of Gemm 'gemm2')"), std::string::npos) << f[0].reason;
   EXPECT_NE(f[0].reason.find("'c' (f32 initializer)"), std::string::npos) << f[0].reason;
-  EXPECT_EQ(run_analyze().fallbacks.size(), 1u);
+  const AnalyzeResult r = run_analyze();
+  EXPECT_EQ(r.fallbacks.size(), 1u);
+  // The integer runtime's view of the same model: what it lowers and what it runs in float.
+  const runtime::IntegerPlan want = runtime::integer_plan(qdq_model());
+  ASSERT_TRUE(r.integer.quantized);
+  EXPECT_EQ(r.integer.integer_nodes, want.integer_nodes);
+  ASSERT_EQ(r.integer.fallbacks.size(), want.fallbacks.size());
+  EXPECT_FALSE(r.integer.fallbacks.empty()) << "the Add reads no dequantized value but feeds a Q";
 }
 
 TEST(Analyze, BadInput) {

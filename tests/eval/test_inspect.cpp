@@ -92,3 +92,37 @@ TEST(InspectTensor, IntegerAndEmptyTensors) {
 
 }  // namespace
 }  // namespace qforge::eval
+
+// ---- the integer-runtime plan of a quantized model (fallbacks listed with their reasons) ----
+
+#include "../runtime/qdq_test_util.h"
+
+namespace qforge::eval {
+namespace {
+
+TEST(InspectModel, QuantizedModelListsIntegerNodesAndFallbacks) {
+  using qdq_test::ints;
+  qdq_test::QdqBuilder b({1, 3, 8, 8}, 29);
+  std::string h = b.qdq("x", 0.03f, 128);
+  h = b.op("Conv", {h, b.weight({6, 3, 3, 3}, 0), b.bias(0.03f)}, {ints("kernel_shape", {3, 3}), ints("pads", {1, 1, 1, 1})});
+  h = b.qdq(h, 0.05f, 128);
+  h = b.qdq(b.op("Softmax", {h}, {qdq_test::int1("axis", 1)}), 1.f / 256, 0);  // no integer kernel
+  b.output(h);
+  const ModelSummary s = summarize_model(b.m);
+  ASSERT_TRUE(s.integer.quantized);
+  EXPECT_EQ(s.integer.error, "");
+  EXPECT_EQ(s.integer.integer_nodes, 1);
+  ASSERT_EQ(s.integer.fallbacks.size(), 1u);
+  EXPECT_EQ(s.integer.fallbacks[0].op_type, "Softmax");
+  EXPECT_NE(s.integer.fallbacks[0].reason.find("no integer kernel for Softmax"), std::string::npos);
+  // A scale of zero: the plan carries the error a Session would raise, the summary still comes.
+  for (auto& [name, t] : b.m.graph.initializers)
+    if (name.rfind("scale", 0) == 0) t.data<float>()[0] = 0;
+  const ModelSummary bad = summarize_model(b.m);
+  EXPECT_NE(bad.integer.error.find("scale"), std::string::npos) << bad.integer.error;
+  // An FP32 model has no plan.
+  EXPECT_FALSE(summarize_model(testing_models::flatten_bias_classifier()).integer.quantized);
+}
+
+}  // namespace
+}  // namespace qforge::eval

@@ -132,6 +132,13 @@ std::string render(const AnalyzeCmdOptions& o, const eval::AnalyzeResult& r) {
   }
   out += fmt::format("\nfallback to float ({})\n", r.fallbacks.size());
   for (const auto& f : r.fallbacks) out += fmt::format("  {} ({}): {}\n", f.node, f.op_type, f.reason);
+  if (!r.integer.error.empty()) {
+    out += fmt::format("\ninteger runtime: refuses the model: {}\n", r.integer.error);
+  } else {
+    out += fmt::format("\ninteger runtime: {} node(s) on integer kernels, {} in float\n", r.integer.integer_nodes,
+                       r.integer.fallbacks.size());
+    for (const auto& f : r.integer.fallbacks) out += fmt::format("  {} ({}): {}\n", f.node, f.op_type, f.reason);
+  }
   return out;
 }
 
@@ -187,6 +194,10 @@ report::Json to_json(const AnalyzeCmdOptions& o, const eval::AnalyzeResult& r) {
   report::Json fb = report::Json::array();
   for (const auto& f : r.fallbacks) fb.push_back({{"node", f.node}, {"op_type", f.op_type}, {"reason", f.reason}});
   j["fallbacks"] = fb;
+  report::Json rfb = report::Json::array();
+  for (const auto& f : r.integer.fallbacks) rfb.push_back({{"node", f.node}, {"op_type", f.op_type}, {"reason", f.reason}});
+  j["integer_runtime"] = {{"integer_nodes", r.integer.integer_nodes}, {"fallbacks", rfb},
+                          {"error", r.integer.error.empty() ? report::Json(nullptr) : report::Json(r.integer.error)}};
   return j;
 }
 

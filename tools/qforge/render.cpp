@@ -49,6 +49,15 @@ std::string render_model_summary(const std::string& model_path, const eval::Mode
                                         group_digits(b.bytes), b.tensors));
   }
   row(s.bytes_by_dtype.empty() ? "weights" : "", fmt::format("total {:>14} bytes", group_digits(s.total_bytes)));
+  if (s.integer.quantized) {
+    if (!s.integer.error.empty()) {
+      row("integer", "the integer runtime refuses this model: " + s.integer.error);
+    } else {
+      row("integer", fmt::format("{} node(s) run on integer kernels, {} in float (fallback)", s.integer.integer_nodes,
+                                 s.integer.fallbacks.size()));
+      for (const auto& f : s.integer.fallbacks) row("  fallback", fmt::format("{} ({}): {}", f.node, f.op_type, f.reason));
+    }
+  }
   return out;
 }
 
