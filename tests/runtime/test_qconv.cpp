@@ -12,6 +12,7 @@
 
 #include "linear_test_util.h"
 #include "runtime/kernels/qconv.h"
+#include "runtime/kernels/qconv_implicit.h"
 #include "runtime/kernels/reference/qconv_ref.h"
 
 using namespace qforge;
@@ -103,7 +104,14 @@ const std::vector<Geo> kGeos = {
     {1, 3, 4, 1, 5, 6, 2, 2, 1, 1, 0, 4, 2},  // 3-D
     {2, 24, 20, 1, 18, 21, 3, 3, 1, 1, 1},    // rows and channels past a 16×16 transpose block
     {1, 40, 10, 1, 17, 7, 1, 1, 1, 1, 0},     // pointwise, plane transposed whole, narrow N
+    // implicit GEMM (qconv_implicit.h: group 1, stride 1, dilation 1, kW·C a multiple of 4)
+    {1, 4, 7, 1, 5, 6, 3, 3, 1, 1, 1},        // kW·C = 12, the padded columns dropped
+    {3, 32, 64, 1, 14, 14, 3, 3, 1, 1, 1},    // the bundled CNN's layer shape, 3 images
+    {1, 8, 33, 1, 9, 10, 5, 5, 1, 1, 2},      // 5×5, N past a tile
+    {2, 12, 24, 1, 6, 7, 3, 1, 1, 1, 0},      // 3×1 without padding: tiles span output rows
+    {1, 16, 13, 1, 7, 9, 1, 3, 1, 1, 1},      // 1×3
 };
+constexpr size_t kFirstImplicit = 14;
 
 class QconvSweep : public ::testing::TestWithParam<size_t> {};
 
@@ -181,7 +189,20 @@ TEST(QconvDw, EveryKernelEqualsReferenceOnDepthwiseGeometries) {
   EXPECT_EQ(checked, 4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Geometries, QconvSweep, ::testing::Range<size_t>(0, 14));  // kGeos
+INSTANTIATE_TEST_SUITE_P(Geometries, QconvSweep, ::testing::Range<size_t>(0, 19));  // kGeos
+
+TEST(QconvImplicit, TheSweepExercisesTheImplicitPath) {
+  // The geometries from kFirstImplicit take the implicit GEMM on AVX-512 (so QconvSweep checks it
+  // against the reference there); the others (groups, strides, dilations, kW·C % 4) do not.
+  for (const auto& k : qgemm_kernels()) {
+    if (!k.seg_fn) continue;
+    for (size_t i = 0; i < kGeos.size(); ++i) {
+      const ConvGeom g = geom(kGeos[i]);
+      const bool expect = i >= kFirstImplicit || i == 10 || i == 12;  // K = 4096 and the 24-channel case qualify too
+      EXPECT_EQ(qconv_implicit_applies(k, g), expect) << k.name << " geometry " << i;
+    }
+  }
+}
 
 TEST(QconvDw, EveryIsaLevelIsListed) {
   // The table starts at the reference and is ordered by ISA (dispatch picks the last that fits).

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "runtime/kernels/qconv_implicit.h"
 #include "runtime/kernels/qconv_layout.h"
 #include "runtime/kernels/reference/qconv_ref.h"
 
@@ -151,7 +152,9 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
       static thread_local std::vector<uint8_t> tmp;
       to_padded_nhwc(g, transpose, x + (n0 + i) * C * g.in_plane(), x_zp, xt + i * padded_plane * C, tmp);
     }
-    for (int64_t grp = 0; grp < G; ++grp) {
+    if (qconv_implicit_applies(k, g)) {  // patches read in place: no im2col matrix
+      qconv_implicit_gemm(k, g, xt, nb, x_zp, w.groups[0], out, ct, esz, threads);
+    } else for (int64_t grp = 0; grp < G; ++grp) {
       if (!pointwise) {
         // One task per output row (image, od, oh); no divisions in the inner loop.
         const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];

@@ -13,9 +13,12 @@ namespace {
 constexpr QgemmKernel kQgemmKernels[] = {
     {"qgemm_u8s8_s32__ref_4x16", qgemm_u8s8_s32__ref_4x16, Isa::ref, 4, 16},
     {"qgemm_u8s8_s32__avx2_4x8", qgemm_u8s8_s32__avx2_4x8, Isa::avx2, 4, 8},
-    {"qgemm_u8s8_s32__avx512vnni_6x64", qgemm_u8s8_s32__avx512vnni_6x64, Isa::avx512, 6, 64},
-    {"qgemm_u8s8_s32__avx512vnni_12x32", qgemm_u8s8_s32__avx512vnni_12x32, Isa::avx512, 12, 32},
-    {"qgemm_u8s8_s32__avx512vnni_12x16", qgemm_u8s8_s32__avx512vnni_12x16, Isa::avx512, 12, 16},
+    {"qgemm_u8s8_s32__avx512vnni_6x64", qgemm_u8s8_s32__avx512vnni_6x64, Isa::avx512, 6, 64,
+     qgemm_seg_u8s8_s32__avx512vnni_6x64},
+    {"qgemm_u8s8_s32__avx512vnni_12x32", qgemm_u8s8_s32__avx512vnni_12x32, Isa::avx512, 12, 32,
+     qgemm_seg_u8s8_s32__avx512vnni_12x32},
+    {"qgemm_u8s8_s32__avx512vnni_12x16", qgemm_u8s8_s32__avx512vnni_12x16, Isa::avx512, 12, 16,
+     qgemm_seg_u8s8_s32__avx512vnni_12x16},
 };
 
 size_t out_bytes(QgemmOut t) { return t == QgemmOut::u8 || t == QgemmOut::s8 ? 1 : 4; }

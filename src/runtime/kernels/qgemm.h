@@ -47,11 +47,17 @@ using QgemmUkernelFn = void (*)(size_t mr, size_t nr, size_t K, const uint8_t* a
                                 int32_t a_zp, const int8_t* b, const int32_t* col_sums,
                                 const QgemmOutputStage& out, void* c, size_t ldc, size_t col0);
 
+// The same tile with a segmented A (implicit-GEMM convolution): K = segs · seg_len, seg_len a multiple
+// of 4; row r's k values are the runs a + r·lda + s·seg_stride (s < segs) of seg_len bytes, in order.
+using QgemmSegUkernelFn = void (*)(size_t mr, size_t nr, size_t seg_len, size_t segs, const uint8_t* a, size_t lda,
+                                   size_t seg_stride, int32_t a_zp, const int8_t* b, const int32_t* col_sums,
+                                   const QgemmOutputStage& out, void* c, size_t ldc, size_t col0);
 struct QgemmKernel {
   std::string_view name;  // qgemm_u8s8_s32__<isa>_<MR>x<NR>
   QgemmUkernelFn fn;
   Isa isa;
   size_t mr, nr;
+  QgemmSegUkernelFn seg_fn = nullptr;  // where the ISA has one (AVX-512 VNNI)
 };
 
 void qgemm_u8s8_s32__ref_4x16(size_t mr, size_t nr, size_t K, const uint8_t* a, size_t lda, int32_t a_zp,
@@ -70,6 +76,18 @@ void qgemm_u8s8_s32__avx512vnni_12x16(size_t mr, size_t nr, size_t K, const uint
                                       int32_t a_zp, const int8_t* b, const int32_t* col_sums,
                                       const QgemmOutputStage& out, void* c, size_t ldc, size_t col0);
 
+void qgemm_seg_u8s8_s32__avx512vnni_6x64(size_t mr, size_t nr, size_t seg_len, size_t segs, const uint8_t* a,
+                                         size_t lda, size_t seg_stride, int32_t a_zp, const int8_t* b,
+                                         const int32_t* col_sums, const QgemmOutputStage& out, void* c, size_t ldc,
+                                         size_t col0);
+void qgemm_seg_u8s8_s32__avx512vnni_12x32(size_t mr, size_t nr, size_t seg_len, size_t segs, const uint8_t* a,
+                                          size_t lda, size_t seg_stride, int32_t a_zp, const int8_t* b,
+                                          const int32_t* col_sums, const QgemmOutputStage& out, void* c, size_t ldc,
+                                          size_t col0);
+void qgemm_seg_u8s8_s32__avx512vnni_12x16(size_t mr, size_t nr, size_t seg_len, size_t segs, const uint8_t* a,
+                                          size_t lda, size_t seg_stride, int32_t a_zp, const int8_t* b,
+                                          const int32_t* col_sums, const QgemmOutputStage& out, void* c, size_t ldc,
+                                          size_t col0);
 // The table, lowest ISA first. Tests and benchmarks iterate it.
 std::span<const QgemmKernel> qgemm_kernels();
 // A kernel of the highest ISA at most `isa`; among that ISA's tiles the one whose NR pads N to the

@@ -48,27 +48,33 @@ inline __m512i requantize16(__m512i acc, __m512 scale, __m512 lo, __m512 hi, __m
   return _mm512_add_epi32(_mm512_cvttps_epi32(v), zp);
 }
 
+// K = segs · seg_len: row r's k values are `segs` runs of seg_len bytes, run s at a + r·lda + s·seg_stride
+// (segs = 1 for a plain GEMM; seg_len a multiple of 4 when segs > 1: the implicit-GEMM convolution).
 template <int MR, int NV>  // NV vectors of 16 columns: NR = 16 · NV
-void tile(size_t nr, size_t K, const uint8_t* a, size_t lda, int32_t a_zp, const int8_t* b,
-          const int32_t* col_sums, const QgemmOutputStage& out, void* c, size_t ldc, size_t col0) {
+void tile(size_t nr, size_t K, const uint8_t* a, size_t lda, size_t seg_len, size_t seg_stride, int32_t a_zp,
+          const int8_t* b, const int32_t* col_sums, const QgemmOutputStage& out, void* c, size_t ldc, size_t col0) {
   __m512i acc[MR][NV];
   #pragma unroll
   for (int r = 0; r < MR; ++r)
     #pragma unroll
     for (int j = 0; j < NV; ++j) acc[r][j] = _mm512_setzero_si512();
-  const size_t groups = K / 4, rem = K % 4;
-  for (size_t g = 0; g < groups; ++g) {
-    const int8_t* bg = b + g * (64 * NV);
-    __m512i bv[NV];
-    #pragma unroll
-    for (int j = 0; j < NV; ++j) bv[j] = _mm512_load_si512(bg + 64 * j);
-    #pragma unroll
-    for (int r = 0; r < MR; ++r) {
-      const __m512i av = _mm512_set1_epi32(load_a4(a + r * lda + g * 4));
+  const size_t groups = seg_len / 4, rem = K % 4, segs = K / seg_len;
+  for (size_t s = 0; s < segs; ++s, a += seg_stride, b += groups * (64 * NV)) {
+    for (size_t g = 0; g < groups; ++g) {
+      const int8_t* bg = b + g * (64 * NV);
+      __m512i bv[NV];
       #pragma unroll
-      for (int j = 0; j < NV; ++j) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, bv[j]);
+      for (int j = 0; j < NV; ++j) bv[j] = _mm512_load_si512(bg + 64 * j);
+      #pragma unroll
+      for (int r = 0; r < MR; ++r) {
+        const __m512i av = _mm512_set1_epi32(load_a4(a + r * lda + g * 4));
+        #pragma unroll
+        for (int j = 0; j < NV; ++j) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, bv[j]);
+      }
     }
   }
+  a -= segs * seg_stride;
+  b -= segs * groups * (64 * NV);
   if (rem) {
     const int8_t* bg = b + groups * (64 * NV);
     __m512i bv[NV];
@@ -152,7 +158,7 @@ void tile(size_t nr, size_t K, const uint8_t* a, size_t lda, int32_t a_zp, const
 }  // namespace
 
 #define QF_TILE(R, NV) \
-  case R: return tile<R, NV>(nr, K, a, lda, a_zp, b, col_sums, out, c, ldc, col0);
+  case R: return tile<R, NV>(nr, K, a, lda, K, 0, a_zp, b, col_sums, out, c, ldc, col0);
 
 void qgemm_u8s8_s32__avx512vnni_6x64(size_t mr, size_t nr, size_t K, const uint8_t* a, size_t lda,
                                      int32_t a_zp, const int8_t* b, const int32_t* col_sums,
@@ -172,6 +178,37 @@ void qgemm_u8s8_s32__avx512vnni_12x32(size_t mr, size_t nr, size_t K, const uint
 void qgemm_u8s8_s32__avx512vnni_12x16(size_t mr, size_t nr, size_t K, const uint8_t* a, size_t lda,
                                       int32_t a_zp, const int8_t* b, const int32_t* col_sums,
                                       const QgemmOutputStage& out, void* c, size_t ldc, size_t col0) {
+  switch (mr) {
+    QF_TILE(1, 1) QF_TILE(2, 1) QF_TILE(3, 1) QF_TILE(4, 1) QF_TILE(5, 1) QF_TILE(6, 1)
+    QF_TILE(7, 1) QF_TILE(8, 1) QF_TILE(9, 1) QF_TILE(10, 1) QF_TILE(11, 1) QF_TILE(12, 1)
+  }
+}
+#undef QF_TILE
+
+#define QF_TILE(R, NV) \
+  case R: return tile<R, NV>(nr, seg_len * segs, a, lda, seg_len, seg_stride, a_zp, b, col_sums, out, c, ldc, col0);
+
+void qgemm_seg_u8s8_s32__avx512vnni_6x64(size_t mr, size_t nr, size_t seg_len, size_t segs, const uint8_t* a,
+                                         size_t lda, size_t seg_stride, int32_t a_zp, const int8_t* b,
+                                         const int32_t* col_sums, const QgemmOutputStage& out, void* c, size_t ldc,
+                                         size_t col0) {
+  switch (mr) { QF_TILE(1, 4) QF_TILE(2, 4) QF_TILE(3, 4) QF_TILE(4, 4) QF_TILE(5, 4) QF_TILE(6, 4) }
+}
+
+void qgemm_seg_u8s8_s32__avx512vnni_12x32(size_t mr, size_t nr, size_t seg_len, size_t segs, const uint8_t* a,
+                                          size_t lda, size_t seg_stride, int32_t a_zp, const int8_t* b,
+                                          const int32_t* col_sums, const QgemmOutputStage& out, void* c, size_t ldc,
+                                          size_t col0) {
+  switch (mr) {
+    QF_TILE(1, 2) QF_TILE(2, 2) QF_TILE(3, 2) QF_TILE(4, 2) QF_TILE(5, 2) QF_TILE(6, 2)
+    QF_TILE(7, 2) QF_TILE(8, 2) QF_TILE(9, 2) QF_TILE(10, 2) QF_TILE(11, 2) QF_TILE(12, 2)
+  }
+}
+
+void qgemm_seg_u8s8_s32__avx512vnni_12x16(size_t mr, size_t nr, size_t seg_len, size_t segs, const uint8_t* a,
+                                          size_t lda, size_t seg_stride, int32_t a_zp, const int8_t* b,
+                                          const int32_t* col_sums, const QgemmOutputStage& out, void* c, size_t ldc,
+                                          size_t col0) {
   switch (mr) {
     QF_TILE(1, 1) QF_TILE(2, 1) QF_TILE(3, 1) QF_TILE(4, 1) QF_TILE(5, 1) QF_TILE(6, 1)
     QF_TILE(7, 1) QF_TILE(8, 1) QF_TILE(9, 1) QF_TILE(10, 1) QF_TILE(11, 1) QF_TILE(12, 1)
