@@ -110,6 +110,8 @@ const std::vector<Geo> kGeos = {
     {1, 8, 33, 1, 9, 10, 5, 5, 1, 1, 2},      // 5×5, N past a tile
     {2, 12, 24, 1, 6, 7, 3, 1, 1, 1, 0},      // 3×1 without padding: tiles span output rows
     {1, 16, 13, 1, 7, 9, 1, 3, 1, 1, 1},      // 1×3
+    {2, 1, 32, 1, 28, 28, 3, 3, 1, 1, 1},     // C = 1 (the bundled models' first layer): runs 3 → 4 bytes
+    {1, 5, 9, 1, 6, 7, 3, 3, 1, 1, 0},        // kW·C = 15 → 16, no padding
 };
 constexpr size_t kFirstImplicit = 14;
 
@@ -189,16 +191,17 @@ TEST(QconvDw, EveryKernelEqualsReferenceOnDepthwiseGeometries) {
   EXPECT_EQ(checked, 4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Geometries, QconvSweep, ::testing::Range<size_t>(0, 19));  // kGeos
+INSTANTIATE_TEST_SUITE_P(Geometries, QconvSweep, ::testing::Range<size_t>(0, 21));  // kGeos
 
 TEST(QconvImplicit, TheSweepExercisesTheImplicitPath) {
   // The geometries from kFirstImplicit take the implicit GEMM on AVX-512 (so QconvSweep checks it
-  // against the reference there); the others (groups, strides, dilations, kW·C % 4) do not.
+  // against the reference there); the others (groups, strides, dilations, 1×1, 3-D) do not.
   for (const auto& k : qgemm_kernels()) {
     if (!k.seg_fn) continue;
     for (size_t i = 0; i < kGeos.size(); ++i) {
       const ConvGeom g = geom(kGeos[i]);
-      const bool expect = i >= kFirstImplicit || i == 10 || i == 12;  // K = 4096 and the 24-channel case qualify too
+      // Also the 3-channel, K = 4096 and 24-channel cases (runs of kW·C padded to a multiple of 4).
+      const bool expect = i >= kFirstImplicit || i == 1 || i == 10 || i == 12;
       EXPECT_EQ(qconv_implicit_applies(k, g), expect) << k.name << " geometry " << i;
     }
   }

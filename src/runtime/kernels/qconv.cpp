@@ -113,6 +113,7 @@ QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const i
   const int64_t Kg = Cg * KS;
   QF_CHECK(static_cast<size_t>(Kg) <= kQgemmMaxK);
   QconvPackedW p;
+  if (qconv_implicit_kernel(k, g)) p.implicit = pack_qconv_implicit_weights(k, g, w);
   std::vector<int8_t> wr(static_cast<size_t>(Mg * Kg));
   for (int64_t grp = 0; grp < g.group; ++grp) {
     // wr[m][t*Cg + c] = w[grp*Mg + m][c][t]
@@ -152,8 +153,8 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
       static thread_local std::vector<uint8_t> tmp;
       to_padded_nhwc(g, transpose, x + (n0 + i) * C * g.in_plane(), x_zp, xt + i * padded_plane * C, tmp);
     }
-    if (qconv_implicit_applies(k, g)) {  // patches read in place: no im2col matrix
-      qconv_implicit_gemm(k, g, xt, nb, x_zp, w.groups[0], out, ct, esz, threads);
+    if (qconv_implicit_applies(k, g) && w.implicit.data) {  // patches read in place: no im2col matrix
+      qconv_implicit_gemm(k, g, xt, nb, x_zp, w.implicit, out, ct, esz, threads);
     } else for (int64_t grp = 0; grp < G; ++grp) {
       if (!pointwise) {
         // One task per output row (image, od, oh); no divisions in the inner loop.

@@ -26,8 +26,9 @@ namespace qforge::runtime {
 // Per group: W_g^T packed for qgemm, B(k, m) = w[g*M/G + m][c][kd][kh][kw] with k = ((kd*kH + kh)*kW + kw)*(C/G) + c.
 struct QconvPackedW {
   std::vector<QgemmPackedB> groups;
+  QgemmPackedB implicit;  // for the implicit GEMM (qconv_implicit.h) where its kernel geometry holds
 };
-// Precondition: (C/G) · kernel size <= kQgemmMaxK.
+// Precondition: (C/G) · kernel size <= kQgemmMaxK. g needs channels, group, kernel, strides, dilations.
 QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const int8_t* w);
 
 // y [N][M][out plane] (element type out.type) = conv(x [N][C][in plane] u8). out.bias / out.scale

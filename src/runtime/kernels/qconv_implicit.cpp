@@ -6,10 +6,27 @@
 
 namespace qforge::runtime {
 
+bool qconv_implicit_kernel(const QgemmKernel& k, const ConvGeom& g) {
+  return k.seg_fn && g.group == 1 && g.kernel[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1 && g.dilation[1] == 1 &&
+         g.dilation[2] == 1 && g.kernel[1] * g.kernel[2] > 1 &&
+         static_cast<size_t>(g.kernel[1] * qconv_implicit_run(g)) <= kQgemmMaxK;
+}
+
 bool qconv_implicit_applies(const QgemmKernel& k, const ConvGeom& g) {
-  return k.seg_fn && g.group == 1 && g.in[0] == 1 && g.kernel[0] == 1 && g.out[0] == 1 && g.stride[1] == 1 &&
-         g.stride[2] == 1 && g.dilation[1] == 1 && g.dilation[2] == 1 && (g.kernel[2] * g.in_channels) % 4 == 0 &&
-         g.kernel[1] * g.kernel[2] > 1;
+  return qconv_implicit_kernel(k, g) && g.in[0] == 1 && g.out[0] == 1;
+}
+
+int64_t qconv_implicit_run(const ConvGeom& g) { return (g.kernel[2] * g.in_channels + 3) / 4 * 4; }
+
+QgemmPackedB pack_qconv_implicit_weights(const QgemmKernel& k, const ConvGeom& g, const int8_t* w) {
+  const int64_t C = g.in_channels, M = g.out_channels, KH = g.kernel[1], KW = g.kernel[2], run = qconv_implicit_run(g);
+  const int64_t K = KH * run;
+  std::vector<int8_t> wr(static_cast<size_t>(M * K), 0);  // [M][K]
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw) wr[m * K + kh * run + kw * C + c] = w[((m * C + c) * KH + kh) * KW + kw];
+  return pack_weights_s8(k, static_cast<size_t>(K), static_cast<size_t>(M), wr.data(), 1, static_cast<size_t>(K));
 }
 
 void qconv_implicit_gemm(const QgemmKernel& k, const ConvGeom& g, const uint8_t* xt, int64_t nb, uint8_t x_zp,
@@ -18,7 +35,7 @@ void qconv_implicit_gemm(const QgemmKernel& k, const ConvGeom& g, const uint8_t*
   const int64_t Hp = g.in[1] + g.pad_begin[1] + g.pad_end[1], Wp = g.in[2] + g.pad_begin[2] + g.pad_end[2];
   const int64_t plane = Hp * Wp * C;
   const int64_t V = (OH - 1) * Wp + OW;  // virtual rows up to the last real output
-  const size_t seg_len = static_cast<size_t>(g.kernel[2] * C), segs = static_cast<size_t>(g.kernel[1]);
+  const size_t segs = static_cast<size_t>(g.kernel[1]), seg_len = w.K / segs;
   const size_t seg_stride = static_cast<size_t>(Wp * C), MR = k.mr, NR = k.nr;
   const size_t panels = (static_cast<size_t>(M) + NR - 1) / NR;
   const int64_t rb = static_cast<int64_t>(MR) * 8;  // rows per task

@@ -98,13 +98,18 @@ std::shared_ptr<void> prepare_qconv(const ir::Node& node, std::span<const Tensor
   s->out.scale = s->scale.data();
   s->out.bias = s->bias.data();
   s->isa = active_isa();
-  ConvGeom g;  // channels, group and kernel: what the packing needs
+  ConvGeom g;  // channels, group, kernel, strides, dilations: what the packing needs
   g.group = node.attr_i("group", 1);
   s->gemm = &qgemm_kernel(s->isa, static_cast<size_t>(M / g.group));  // N of each group's product
   g.out_channels = M;
   g.in_channels = s->w.dim(1) * g.group;
   const int nd = s->w.rank() - 2;
-  for (int i = 0; i < nd; ++i) g.kernel[3 - nd + i] = s->w.dim(i + 2);
+  const std::vector<int64_t> strides = node.attr_ints("strides"), dilations = node.attr_ints("dilations");
+  for (int i = 0; i < nd; ++i) {
+    g.kernel[3 - nd + i] = s->w.dim(i + 2);
+    if (static_cast<int>(strides.size()) == nd) g.stride[3 - nd + i] = strides[i];
+    if (static_cast<int>(dilations.size()) == nd) g.dilation[3 - nd + i] = dilations[i];
+  }
   if (s->isa != Isa::ref && !qconv_is_depthwise(g)) s->packed = pack_qconv_weights(*s->gemm, g, s->w.data<int8_t>());
   return s;
 }
