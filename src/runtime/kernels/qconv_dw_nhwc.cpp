@@ -41,6 +41,8 @@ bool qconv_dw_nhwc_applies(const ConvGeom& g, const QgemmOutputStage& out) {
   const bool depthwise = g.group == g.in_channels && g.group == g.out_channels;
   if (!depthwise || g.in[0] != 1 || g.kernel[0] != 1 || g.out[0] != 1) return false;
   if (out.type != QgemmOut::u8 && out.type != QgemmOut::s8) return false;
+  for (int i = 1; i < 3; ++i)
+    if (g.pad_begin[i] < 0 || g.pad_end[i] < 0 || g.stride[i] < 1 || g.dilation[i] < 1 || g.out[i] < 1) return false;
   return in_type_range(out.zero_point, out.type) && in_type_range(out.qmin, out.type) &&
          in_type_range(out.qmax, out.type) && out.qmin <= out.qmax &&
          static_cast<size_t>(g.kernel_size()) <= kQgemmMaxK;

@@ -63,9 +63,10 @@ void qconv_dw_nhwc_u8s8__avx512(const QconvDwNhwcArgs& a, int64_t row0, int64_t 
 std::span<const QconvDwNhwcKernel> qconv_dw_nhwc_kernels();  // lowest ISA first
 const QconvDwNhwcKernel& qconv_dw_nhwc_kernel(Isa isa);       // the best with isa <= `isa`
 
-// The geometries and output stages the kernels take: depthwise (group == C == M, C = 1 included), 1-D / 2-D (in[0] == kernel[0] ==
-// out[0] == 1), out.type u8 or s8 with zero_point, qmin and qmax within the type's range, kernel size
-// at most kQgemmMaxK (the int32 accumulator is then exact, see qgemm.h).
+// The geometries and output stages the kernels take: depthwise (group == C == M, C = 1 included),
+// 1-D / 2-D (in[0] == kernel[0] == out[0] == 1), pads >= 0, strides and dilations >= 1, outputs
+// non-empty; out.type u8 or s8 with zero_point, qmin <= qmax within the type's range (so |v| <= 510
+// after the clamp); kernel size at most kQgemmMaxK (the int32 accumulator is then exact, see qgemm.h).
 bool qconv_dw_nhwc_applies(const ConvGeom& g, const QgemmOutputStage& out);
 
 // w [C][kH][kW] packed for kernel k. Precondition: qconv_is_depthwise(g), 1-D / 2-D.
