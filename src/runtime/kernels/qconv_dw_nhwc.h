@@ -69,7 +69,7 @@ const QconvDwNhwcKernel& qconv_dw_nhwc_kernel(Isa isa);       // the best with i
 // after the clamp); kernel size at most kQgemmMaxK (the int32 accumulator is then exact, see qgemm.h).
 bool qconv_dw_nhwc_applies(const ConvGeom& g, const QgemmOutputStage& out);
 
-// w [C][kH][kW] packed for kernel k. Precondition: qconv_is_depthwise(g), 1-D / 2-D.
+// w [C][kH][kW] packed for kernel k (once, at session prepare). Precondition: group == C == M, 1-D / 2-D.
 QconvDwNhwcWeights pack_qconv_dw_nhwc(const QconvDwNhwcKernel& k, const ConvGeom& g, const int8_t* w);
 
 // y [N][OH][OW][C] (out.type u8 / s8) = depthwise conv of x [N][H][W][C], on up to `threads` OpenMP
