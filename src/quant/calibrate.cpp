@@ -32,22 +32,45 @@ void Observer::fail_if_empty() const {
   if (count_ == 0) fail_input("calibration of tensor '{}': no values were observed", tensor_);
 }
 
+// Lane-wise minimum, maximum and a non-finite flag over kLanes independent accumulators, so the loop
+// vectorizes without reassociating anything (the result is the same as a sequential scan: min and max
+// are exact). v - v is 0 for a finite v and NaN for ±inf or NaN; the flag is their running sum.
 Range batch_min_max(const Tensor& v, const std::string& tensor) {
   QF_CHECK(v.dtype() == DType::f32, "observers take f32 tensors");
   const std::span<const float> x = v.span<float>();
   if (x.empty()) return {};
-  float mn = x[0], mx = x[0];
+  constexpr size_t kLanes = 16;
+  float mn[kLanes], mx[kLanes], bad[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) {
+    mn[l] = mx[l] = x[0];
+    bad[l] = 0;
+  }
+  const size_t n = x.size(), body = n - n % kLanes;
+  for (size_t i = 0; i < body; i += kLanes) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      const float f = x[i + l];
+      mn[l] = f < mn[l] ? f : mn[l];
+      mx[l] = f > mx[l] ? f : mx[l];
+      bad[l] += f - f;
+    }
+  }
+  for (size_t i = body; i < n; ++i) {
+    const float f = x[i];
+    mn[0] = f < mn[0] ? f : mn[0];
+    mx[0] = f > mx[0] ? f : mx[0];
+    bad[0] += f - f;
+  }
   bool finite = true;
-  for (float f : x) {
-    finite &= std::isfinite(f);
-    mn = f < mn ? f : mn;
-    mx = f > mx ? f : mx;
+  for (size_t l = 0; l < kLanes; ++l) {
+    finite &= bad[l] == 0;
+    mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
+    mx[0] = mx[l] > mx[0] ? mx[l] : mx[0];
   }
   if (!finite) {
     for (size_t i = 0; i < x.size(); ++i)
       if (!std::isfinite(x[i])) fail_input("calibration data for tensor '{}': element {} is {}", tensor, i, x[i]);
   }
-  return {mn, mx};
+  return {mn[0], mx[0]};
 }
 
 std::span<const ObserverMethod> observer_methods() { return kMethods; }

@@ -74,6 +74,7 @@ struct ActivationRequest {
   std::string tensor;
   std::string share_from;  // "": own calibrated range; else the same parameters as this tensor
   bool graph_io = false;   // a graph input or output (method "auto" → minmax)
+  bool bounded = false;    // the output of a bounded activation (Clip with a finite max, Sigmoid, Tanh)
 };
 struct StaticNodePlan {
   NodeStatus status = NodeStatus::float_;

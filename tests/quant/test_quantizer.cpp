@@ -334,8 +334,18 @@ TEST(Quantizer, CalibrationTensorsFollowTheAutoMethod) {
   EXPECT_EQ(t.at("x"), "minmax");
   EXPECT_EQ(t.at("logits"), "minmax");
   EXPECT_EQ(t.at("r1"), "percentile");
+  EXPECT_EQ(t.at("r2"), "minmax") << "Clip(0, 6): bounded by the op";
   EXPECT_EQ(t.count("p1"), 0u) << "shares r1's parameters";
   EXPECT_EQ(t.count("bn1"), 0u) << "fused into relu1";
+  Recipe e = recipe_from_preset("int8");
+  e.activations.method = "entropy";
+  const std::map<std::string, std::string> te = calibration_tensors(tiny_cnn(), e);
+  EXPECT_EQ(te.at("r1"), "entropy");
+  EXPECT_EQ(te.at("a1"), "entropy");
+  EXPECT_EQ(te.at("r2"), "minmax");
+  EXPECT_EQ(te.at("logits"), "minmax");
+  e.activations.method = "mse";
+  EXPECT_EQ(calibration_tensors(tiny_cnn(), e).at("r2"), "mse");
 }
 
 }  // namespace
