@@ -174,7 +174,11 @@ class StaticWriter {
       }
     }
     if (cached == done_weights_.end()) {
-      const std::string deq = ed_.dequantize_constant(wname, quantize(w, wp), wp, w.shape(), {}, true);
+      // A Conv weight's all-zero zero points are not stored (0 by the spec). Gemm / MatMul weights keep
+      // theirs: ONNX Runtime (1.32) fuses DQ → Gemm → Q into QGemm only when the weight's
+      // DequantizeLinear has a zero-point input (measured; its Conv fusion does not need it).
+      const bool omit_zp = n.op_type == "Conv";
+      const std::string deq = ed_.dequantize_constant(wname, quantize(w, wp), wp, w.shape(), {}, omit_zp);
       cached = done_weights_.emplace(wname, std::make_pair(deq, wp)).first;
     }
     n.inputs[1] = cached->second.first;
