@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "core/cpu.h"
 #include "runtime/session.h"
 
 namespace qforge::quant {
@@ -180,6 +182,7 @@ CalibTable calibrate(const ir::Model& model, const BatchSource& next, const Cali
   }
   if (table.batches == 0) fail_input("calibration set is empty");
 
+  std::vector<const std::string*> todo;
   for (const std::string& n : names) {
     const Slot& s = slots.at(n);
     if (s.non_float) {
@@ -190,7 +193,25 @@ CalibTable calibrate(const ir::Model& model, const BatchSource& next, const Cali
       if (explicit_list) fail_input("calibration tensor '{}' took no values (empty in every batch)", n);
       continue;
     }
-    table.tensors[n] = CalibEntry{s.observer->compute(), s.method, s.observer->count()};
+    todo.push_back(&n);
+  }
+  // The observers' results are independent (an entropy search is ~10 ms per tensor): computed in
+  // parallel, collected in order, so the table does not depend on the thread count.
+  std::vector<Range> ranges(todo.size());
+  std::vector<std::exception_ptr> errors(todo.size());
+  const int threads = std::max(1, opts.threads > 0 ? opts.threads : default_threads());
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+  for (size_t i = 0; i < todo.size(); ++i) {
+    try {
+      ranges[i] = slots.at(*todo[i]).observer->compute();
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  }
+  for (size_t i = 0; i < todo.size(); ++i) {
+    if (errors[i]) std::rethrow_exception(errors[i]);
+    const Slot& s = slots.at(*todo[i]);
+    table.tensors[*todo[i]] = CalibEntry{ranges[i], s.method, s.observer->count()};
   }
   return table;
 }
