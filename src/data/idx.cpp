@@ -49,23 +49,66 @@ double idx_value(int type, const uint8_t* p) {
   }
 }
 
-struct GzClose {
-  void operator()(gzFile_s* f) const { gzclose(f); }
-};
-
 }  // namespace
 
-IdxFile::IdxFile(const std::string& path) : path_(path) {
+// A gzip file read front to back with zlib's gz* interface; errors name the file.
+class GzStream {
+ public:
+  explicit GzStream(const std::string& path) : path_(path), gz_(gzopen(path.c_str(), "rb")) {
+    if (!gz_) fail_input("{}: cannot open", path_);
+    gzbuffer(gz_, 1 << 17);
+  }
+  ~GzStream() { gzclose(gz_); }
+  GzStream(const GzStream&) = delete;
+  GzStream& operator=(const GzStream&) = delete;
+
+  // Reads up to n bytes; returns how many (fewer at the end of the stream).
+  uint64_t read(uint8_t* dst, uint64_t n) {
+    uint64_t got = 0;
+    while (got < n) {
+      unsigned chunk = static_cast<unsigned>(std::min<uint64_t>(n - got, 1u << 30));
+      int r = gzread(gz_, dst + got, chunk);
+      if (r < 0) fail("corrupt gzip data");
+      if (r == 0) break;
+      got += static_cast<uint64_t>(r);
+    }
+    return got;
+  }
+  [[noreturn]] void fail(const char* what) {
+    int err = Z_OK;
+    std::string msg = gzerror(gz_, &err);
+    if (msg.starts_with(path_ + ": ")) msg.erase(0, path_.size() + 2);  // zlib prefixes the path
+    fail_input("{}: {}{}{}", path_, what, err != Z_OK ? ": " : "", err != Z_OK ? msg : "");
+  }
+  // After the payload: nothing may follow, and the stream (CRC, length) must have checked out.
+  void check_end(uint64_t payload_bytes, const Shape& dims) {
+    uint8_t extra = 0;
+    if (read(&extra, 1) != 0)
+      fail_input("{}: data continues past the {} bytes its header {} describes", path_, payload_bytes,
+                 shape_str(dims));
+    int err = Z_OK;
+    gzerror(gz_, &err);
+    if (err != Z_OK) fail("corrupt gzip stream");
+  }
+
+ private:
+  std::string path_;
+  gzFile gz_;
+};
+
+IdxFile::IdxFile(const std::string& path, uint64_t inflate_all_below) : path_(path) {
   raw_ = std::make_unique<FileReader>(path);
   uint8_t magic[2] = {0, 0};
   if (raw_->size() >= 2) raw_->read_at(0, 2, magic);
   if (magic[0] == 0x1f && magic[1] == 0x8b) {
-    open_gzip();
+    open_gzip(inflate_all_below);
     raw_.reset();
   } else {
     open_raw();
   }
 }
+
+IdxFile::~IdxFile() = default;
 
 // Validates the 4-byte magic and reads the dims; `header` holds 4 + 4 * ndims bytes.
 void IdxFile::parse_dims(const uint8_t* header, size_t header_size) {
@@ -109,94 +152,92 @@ void IdxFile::open_raw() {
                payload_bytes_, shape_str(dims_));
 }
 
-void IdxFile::open_gzip() {
+void IdxFile::open_gzip(uint64_t inflate_all_below) {
   uint64_t compressed = raw_->size();
-  std::unique_ptr<gzFile_s, GzClose> gz(gzopen(path_.c_str(), "rb"));
-  if (!gz) fail_input("{}: cannot open", path_);
-  gzbuffer(gz.get(), 1 << 17);
-  auto gz_fail = [&](const char* what) {
-    int err = Z_OK;
-    std::string msg = gzerror(gz.get(), &err);
-    if (msg.starts_with(path_ + ": ")) msg.erase(0, path_.size() + 2);  // zlib prefixes the path
-    fail_input("{}: {}{}{}", path_, what, err != Z_OK ? ": " : "", err != Z_OK ? msg : "");
-  };
-  // Reads up to n bytes; returns how many (fewer at the end of the stream).
-  auto gz_read = [&](uint8_t* dst, uint64_t n) {
-    uint64_t got = 0;
-    while (got < n) {
-      unsigned chunk = static_cast<unsigned>(std::min<uint64_t>(n - got, 1u << 30));
-      int r = gzread(gz.get(), dst + got, chunk);
-      if (r < 0) gz_fail("corrupt gzip data");
-      if (r == 0) break;
-      got += static_cast<uint64_t>(r);
-    }
-    return got;
-  };
+  // The gzip trailer ends with ISIZE, the inflated length mod 2^32 (of the last member).
+  uint32_t isize = 0;
+  if (compressed >= 18) {
+    uint8_t t[4];
+    raw_->read_at(compressed - 4, 4, t);
+    isize = static_cast<uint32_t>(t[0] | t[1] << 8 | t[2] << 16) | static_cast<uint32_t>(t[3]) << 24;
+  }
+  gz_ = std::make_unique<GzStream>(path_);
   uint8_t head[4 + 4 * kMaxIdxDims] = {};
-  uint64_t got = gz_read(head, 4);
+  uint64_t got = gz_->read(head, 4);
   int ndims = check_magic(head, got, path_, &elem_size_, &type_);
   size_t header_size = 4 + 4 * static_cast<size_t>(ndims);
-  if (gz_read(head + 4, header_size - 4) != header_size - 4) gz_fail("truncated IDX header");
+  if (gz_->read(head + 4, header_size - 4) != header_size - 4) gz_->fail("truncated IDX header");
   parse_dims(head, header_size);
   if (payload_bytes_ / kMaxDeflateRatio > compressed)
     fail_input("{}: the IDX header {} describes {} bytes of data, more than a {}-byte gzip file can hold",
                path_, shape_str(dims_), payload_bytes_, compressed);
-  // Grow in steps so a lying header in a truncated file costs no more than the data really there.
-  constexpr uint64_t kStep = uint64_t{64} << 20;
-  while (inflated_.size() < payload_bytes_) {
-    size_t at = inflated_.size();
-    size_t want = static_cast<size_t>(std::min(payload_bytes_ - at, kStep));
-    inflated_.resize(at + want);
-    uint64_t r = gz_read(inflated_.data() + at, want);
-    if (r < want)
-      fail_input("{}: truncated: the header {} describes {} bytes of data, the file holds {}", path_,
-                 shape_str(dims_), payload_bytes_, at + r);
-  }
-  uint8_t extra = 0;
-  if (gz_read(&extra, 1) != 0)
-    fail_input("{}: data continues past the {} bytes its header {} describes", path_, payload_bytes_,
-               shape_str(dims_));
-  int err = Z_OK;
-  gzerror(gz.get(), &err);
-  if (err != Z_OK) gz_fail("corrupt gzip stream");
+  bool lazy = payload_bytes_ >= inflate_all_below && isize == static_cast<uint32_t>(header_size + payload_bytes_);
+  if (!lazy) inflate_to(payload_bytes_);
 }
 
-void IdxFile::bytes_at(uint64_t offset, size_t n, uint8_t* dst) const {
+void IdxFile::inflate_to(uint64_t end) const {
+  QF_CHECK(end <= payload_bytes_);
+  if (!gz_) return;
+  // Grow in steps so a lying header in a truncated file costs no more than the data really there.
+  constexpr uint64_t kMaxStep = uint64_t{64} << 20;
+  uint64_t target = std::min(payload_bytes_, std::max<uint64_t>(end, inflated_.size() + kIdxInflateStep));
+  while (inflated_.size() < end && inflated_.size() < target) {
+    size_t at = inflated_.size();
+    size_t want = static_cast<size_t>(std::min(target - at, kMaxStep));
+    inflated_.resize(at + want);
+    uint64_t r = gz_->read(inflated_.data() + at, want);
+    if (r < want) {
+      inflated_.resize(at + r);
+      fail_input("{}: truncated: the header {} describes {} bytes of data, the file holds {}", path_,
+                 shape_str(dims_), payload_bytes_, at + r);
+    }
+  }
+  if (inflated_.size() == payload_bytes_) {
+    gz_->check_end(payload_bytes_, dims_);
+    gz_.reset();
+  }
+}
+
+template <typename F>
+void IdxFile::with_bytes(uint64_t offset, size_t n, F&& f) const {
   QF_CHECK(offset + n <= payload_bytes_);
   if (raw_) {
-    raw_->read_at(raw_offset_ + offset, n, dst);
-  } else {
-    std::memcpy(dst, inflated_.data() + offset, n);
+    std::vector<uint8_t> buf(n);
+    raw_->read_at(raw_offset_ + offset, n, buf.data());
+    f(buf.data());
+    return;
   }
+  std::lock_guard lock(mu_);
+  inflate_to(offset + n);
+  f(inflated_.data() + offset);
+}
+
+uint64_t IdxFile::inflated_bytes() const {
+  if (raw_) return payload_bytes_;
+  std::lock_guard lock(mu_);
+  return inflated_.size();
 }
 
 void IdxFile::read_f32(int64_t first, int64_t n, float* dst, bool scale_u8) const {
   QF_CHECK(first >= 0 && n >= 0 && first + n <= count());
   size_t numel = static_cast<size_t>(n * item_numel_);
   uint64_t offset = static_cast<uint64_t>(first * item_numel_) * elem_size_;
-  std::vector<uint8_t> buf;
-  const uint8_t* src;
-  if (raw_) {
-    buf.resize(numel * elem_size_);
-    bytes_at(offset, buf.size(), buf.data());
-    src = buf.data();
-  } else {
-    src = inflated_.data() + offset;
-  }
-  if (type_ == 0x08) {
-    float div = scale_u8 ? 255.0f : 1.0f;
-    for (size_t i = 0; i < numel; ++i) dst[i] = static_cast<float>(src[i]) / div;
-    return;
-  }
-  for (size_t i = 0; i < numel; ++i) dst[i] = static_cast<float>(idx_value(type_, src + i * elem_size_));
+  with_bytes(offset, numel * elem_size_, [&](const uint8_t* src) {
+    if (type_ == 0x08) {
+      float div = scale_u8 ? 255.0f : 1.0f;
+      for (size_t i = 0; i < numel; ++i) dst[i] = static_cast<float>(src[i]) / div;
+      return;
+    }
+    for (size_t i = 0; i < numel; ++i) dst[i] = static_cast<float>(idx_value(type_, src + i * elem_size_));
+  });
 }
 
 std::vector<int64_t> IdxFile::read_all_i64() const {
   if (type_ == 0x0D || type_ == 0x0E) fail_input("{}: labels must be integers, this IDX file holds floats", path_);
-  std::vector<uint8_t> buf(static_cast<size_t>(payload_bytes_));
-  bytes_at(0, buf.size(), buf.data());
-  std::vector<int64_t> out(buf.size() / elem_size_);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int64_t>(idx_value(type_, buf.data() + i * elem_size_));
+  std::vector<int64_t> out(static_cast<size_t>(payload_bytes_ / elem_size_));
+  with_bytes(0, static_cast<size_t>(payload_bytes_), [&](const uint8_t* src) {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int64_t>(idx_value(type_, src + i * elem_size_));
+  });
   return out;
 }
 

@@ -1,3 +1,4 @@
+#include "quant/qdq_names.h"
 #include "quant/bias_correction.h"
 
 #include <algorithm>
@@ -164,7 +165,7 @@ bool correct_int32_bias(ir::Graph& g, int node, const std::vector<double>& delta
   if (shared) {  // this node gets its own initializer and DequantizeLinear; the others keep theirs
     copy.inputs[0] = qname;
     copy.outputs = {ir::unique_value_name(g, copy.outputs[0] + "_corrected")};
-    copy.name = copy.outputs[0] + "_DequantizeLinear";
+    copy.name = copy.outputs[0] + kDequantizeNodeSuffix;
     g.nodes[node].inputs[2] = copy.outputs[0];
     g.nodes.push_back(std::move(copy));
   }
@@ -194,7 +195,7 @@ void add_bias(ir::Graph& g, int node, const std::vector<double>& delta, BiasCorr
   }
   const bool per_channel = sw->numel() == c && c > 1;
   const Shape sshape = per_channel ? Shape{c} : Shape{};
-  Tensor q(DType::s32, {c}), scale(DType::f32, sshape), zp(DType::s32, sshape);
+  Tensor q(DType::s32, {c}), scale(DType::f32, sshape);
   for (int64_t k = 0; k < scale.numel(); ++k)
     scale.data<float>()[k] = sx->data<float>()[0] * sw->data<float>()[sw->numel() == 1 ? 0 : k];
   for (int64_t k = 0; k < c; ++k) {
@@ -202,14 +203,13 @@ void add_bias(ir::Graph& g, int node, const std::vector<double>& delta, BiasCorr
     q.data<int32_t>()[k] = r.value;
     out.saturated += r.saturated;
   }
-  g.add_initializer(base + "_quantized", std::move(q));
-  g.add_initializer(base + "_scale", std::move(scale));
-  g.add_initializer(base + "_zero_point", std::move(zp));
+  g.add_initializer(base + kQuantizedSuffix, std::move(q));
+  g.add_initializer(base + kScaleSuffix, std::move(scale));
   ir::Node dq;
-  dq.name = base + "_DequantizeLinear";
+  dq.name = base + kDequantizeNodeSuffix;
   dq.op_type = "DequantizeLinear";
-  dq.inputs = {base + "_quantized", base + "_scale", base + "_zero_point"};
-  dq.outputs = {base + "_dequantized"};
+  dq.inputs = {base + kQuantizedSuffix, base + kScaleSuffix};  // zero point: 0 by the spec
+  dq.outputs = {base + kDequantizedSuffix};
   if (per_channel) {
     ir::Attribute axis;
     axis.name = "axis";

@@ -83,7 +83,8 @@ class EntropyObserver final : public HistogramObserver {
     bool found = false;
     Scratch scratch;
     auto consider = [&](int64_t start, int64_t end) {
-      const double div = divergence(hist, prefix, start, end, nq, quantized_bins_ == 0, scratch);
+      const double div = quantized_bins_ == 0 ? divergence_fractional(hist, prefix, start, end, nq, scratch)
+                                              : divergence(hist, prefix, start, end, nq, scratch);
       if (!found || div < best) {
         best = div;
         best_start = start;
@@ -109,9 +110,9 @@ class EntropyObserver final : public HistogramObserver {
   };
 
   // KL(p || q) of the window [start, end) (outside counts folded into its end bins) quantized to nq
-  // levels, as in the comment at the top; spread_remainder: the last group's q covers the remainder.
+  // levels of whole bins, ORT's algorithm as in the comment at the top.
   static double divergence(const std::vector<int64_t>& hist, const std::vector<int64_t>& prefix, int64_t start,
-                           int64_t end, int64_t nq, bool spread_remainder, Scratch& s) {
+                           int64_t end, int64_t nq, Scratch& s) {
     const int64_t n = static_cast<int64_t>(hist.size()), size = end - start;
     s.p.assign(hist.begin() + start, hist.begin() + end);
     s.p.front() += static_cast<double>(prefix[start]);
@@ -124,12 +125,47 @@ class EntropyObserver final : public HistogramObserver {
 
     s.q.assign(static_cast<size_t>(size), 0.0);
     for (int64_t g = 0; g < nq; ++g) {
-      const int64_t b = g * merged, e = spread_remainder && g == nq - 1 ? size : b + merged;
+      const int64_t b = g * merged, e = b + merged;
       int64_t norm = 0;
       for (int64_t k = b; k < e; ++k) norm += s.p[k] != 0;
       if (norm == 0) continue;
       const auto level = static_cast<double>(s.quantized[g] / norm);  // ORT: int64 array, truncated
       for (int64_t k = b; k < e; ++k) s.q[k] = level;
+    }
+    return kl_divergence(s.p, s.q);
+  }
+
+  // The same with levels of exactly w = size / nq bins (fractional merging): level g covers the bin
+  // interval [g·w, (g + 1)·w), a bin straddling two levels gives each the share of its count that
+  // falls inside (values uniform within a bin). q spreads each level's count over the non-empty bins
+  // of p in proportion to their overlap with the level (TensorRT's q: zero where p is zero; mass kept).
+  static double divergence_fractional(const std::vector<int64_t>& hist, const std::vector<int64_t>& prefix,
+                                      int64_t start, int64_t end, int64_t nq, Scratch& s) {
+    const int64_t n = static_cast<int64_t>(hist.size()), size = end - start;
+    s.p.assign(hist.begin() + start, hist.begin() + end);
+    s.p.front() += static_cast<double>(prefix[start]);
+    s.p.back() += static_cast<double>(prefix[n] - prefix[end]);
+    s.q.assign(static_cast<size_t>(size), 0.0);
+    const double w = static_cast<double>(size) / static_cast<double>(nq);
+    int64_t k0 = 0;  // first bin overlapping the current level
+    for (int64_t g = 0; g < nq; ++g) {
+      const double lo = g * w, hi = g == nq - 1 ? static_cast<double>(size) : (g + 1) * w;
+      const auto k1 = std::min<int64_t>(size, static_cast<int64_t>(std::ceil(hi)));  // one past the last
+      double count = 0, support = 0;
+      for (int64_t k = k0; k < k1; ++k) {
+        const double ov = std::min<double>(k + 1, hi) - std::max<double>(k, lo);
+        count += ov * static_cast<double>(hist[start + k]);  // the window's own counts, not the outliers
+        if (s.p[k] != 0) support += ov;
+      }
+      if (support > 0) {
+        const double density = count / support;
+        for (int64_t k = k0; k < k1; ++k) {
+          if (s.p[k] == 0) continue;
+          s.q[k] += density * (std::min<double>(k + 1, hi) - std::max<double>(k, lo));
+        }
+      }
+      k0 = std::max<int64_t>(k0, static_cast<int64_t>(std::floor(hi)));
+      if (k0 >= size) break;
     }
     return kl_divergence(s.p, s.q);
   }

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "core/cpu.h"
 #include "runtime/session.h"
 
 namespace qforge::quant {
@@ -32,22 +34,45 @@ void Observer::fail_if_empty() const {
   if (count_ == 0) fail_input("calibration of tensor '{}': no values were observed", tensor_);
 }
 
+// Lane-wise minimum, maximum and a non-finite flag over kLanes independent accumulators, so the loop
+// vectorizes without reassociating anything (the result is the same as a sequential scan: min and max
+// are exact). v - v is 0 for a finite v and NaN for ±inf or NaN; the flag is their running sum.
 Range batch_min_max(const Tensor& v, const std::string& tensor) {
   QF_CHECK(v.dtype() == DType::f32, "observers take f32 tensors");
   const std::span<const float> x = v.span<float>();
   if (x.empty()) return {};
-  float mn = x[0], mx = x[0];
+  constexpr size_t kLanes = 16;
+  float mn[kLanes], mx[kLanes], bad[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) {
+    mn[l] = mx[l] = x[0];
+    bad[l] = 0;
+  }
+  const size_t n = x.size(), body = n - n % kLanes;
+  for (size_t i = 0; i < body; i += kLanes) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      const float f = x[i + l];
+      mn[l] = f < mn[l] ? f : mn[l];
+      mx[l] = f > mx[l] ? f : mx[l];
+      bad[l] += f - f;
+    }
+  }
+  for (size_t i = body; i < n; ++i) {
+    const float f = x[i];
+    mn[0] = f < mn[0] ? f : mn[0];
+    mx[0] = f > mx[0] ? f : mx[0];
+    bad[0] += f - f;
+  }
   bool finite = true;
-  for (float f : x) {
-    finite &= std::isfinite(f);
-    mn = f < mn ? f : mn;
-    mx = f > mx ? f : mx;
+  for (size_t l = 0; l < kLanes; ++l) {
+    finite &= bad[l] == 0;
+    mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
+    mx[0] = mx[l] > mx[0] ? mx[l] : mx[0];
   }
   if (!finite) {
     for (size_t i = 0; i < x.size(); ++i)
       if (!std::isfinite(x[i])) fail_input("calibration data for tensor '{}': element {} is {}", tensor, i, x[i]);
   }
-  return {mn, mx};
+  return {mn[0], mx[0]};
 }
 
 std::span<const ObserverMethod> observer_methods() { return kMethods; }
@@ -157,6 +182,7 @@ CalibTable calibrate(const ir::Model& model, const BatchSource& next, const Cali
   }
   if (table.batches == 0) fail_input("calibration set is empty");
 
+  std::vector<const std::string*> todo;
   for (const std::string& n : names) {
     const Slot& s = slots.at(n);
     if (s.non_float) {
@@ -167,7 +193,25 @@ CalibTable calibrate(const ir::Model& model, const BatchSource& next, const Cali
       if (explicit_list) fail_input("calibration tensor '{}' took no values (empty in every batch)", n);
       continue;
     }
-    table.tensors[n] = CalibEntry{s.observer->compute(), s.method, s.observer->count()};
+    todo.push_back(&n);
+  }
+  // The observers' results are independent (an entropy search is ~10 ms per tensor): computed in
+  // parallel, collected in order, so the table does not depend on the thread count.
+  std::vector<Range> ranges(todo.size());
+  std::vector<std::exception_ptr> errors(todo.size());
+  const int threads = std::max(1, opts.threads > 0 ? opts.threads : default_threads());
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+  for (size_t i = 0; i < todo.size(); ++i) {
+    try {
+      ranges[i] = slots.at(*todo[i]).observer->compute();
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  }
+  for (size_t i = 0; i < todo.size(); ++i) {
+    if (errors[i]) std::rethrow_exception(errors[i]);
+    const Slot& s = slots.at(*todo[i]);
+    table.tensors[*todo[i]] = CalibEntry{ranges[i], s.method, s.observer->count()};
   }
   return table;
 }

@@ -57,9 +57,10 @@ void Histogram::add(std::span<const float> values, float vmin, float vmax) {
     counts_[n / 2] += static_cast<int64_t>(values.size());
     return;
   }
+  // v >= -T, so (v + T) * scale > -1 and truncation equals floor after the clamp to [0, N - 1].
   const double t = threshold_, scale = n / (2 * threshold_);
   for (float v : values) {
-    auto idx = static_cast<int64_t>(std::floor((v + t) * scale));
+    auto idx = static_cast<int64_t>((v + t) * scale);
     idx = std::clamp<int64_t>(idx, 0, n - 1);
     ++counts_[idx];
   }

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "quant/qdq_names.h"
 #include "quant/qparams_tensors.h"
 #include "quant/quantize.h"
 #include "quant/quantizer_impl.h"
@@ -75,8 +76,8 @@ int64_t quantize_dynamic(ir::Model& m, const Recipe& r, const std::vector<std::s
     const std::string base = n.name.empty() ? y : n.name;
     auto dq = dynamic_inputs.find(x);
     if (dq == dynamic_inputs.end()) {
-      Dq d{ed.fresh(x + "_quantized"), ed.fresh(x + "_scale"), ed.fresh(x + "_zero_point")};
-      ed.emit(make_node("DynamicQuantizeLinear", ed.fresh(x + "_QuantizeLinear"), {x}, {d.q, d.scale, d.zp}));
+      Dq d{ed.fresh(x + kQuantizedSuffix), ed.fresh(x + kScaleSuffix), ed.fresh(x + kZeroPointSuffix)};
+      ed.emit(make_node("DynamicQuantizeLinear", ed.fresh(x + kQuantizeNodeSuffix), {x}, {d.q, d.scale, d.zp}));
       dq = dynamic_inputs.emplace(x, d).first;
     }
     const bool trans = n.op_type == "Gemm" && n.attr_i("transB", 0);
@@ -90,9 +91,9 @@ int64_t quantize_dynamic(ir::Model& m, const Recipe& r, const std::vector<std::s
                             ? choose_qparams_per_tensor(w, scheme, n.inputs[1])
                             : choose_qparams_per_channel(w, 1, scheme, n.inputs[1]);
       QParamTensors t = qparams_to_tensors(p, w.shape());
-      std::vector<std::string> names = {ed.add_initializer(n.inputs[1] + "_quantized", quantize(w, p)),
-                                        ed.add_initializer(n.inputs[1] + "_scale", std::move(t.scale)),
-                                        ed.add_initializer(n.inputs[1] + "_zero_point", std::move(t.zero_point))};
+      std::vector<std::string> names = {ed.add_initializer(n.inputs[1] + kQuantizedSuffix, quantize(w, p)),
+                                        ed.add_initializer(n.inputs[1] + kScaleSuffix, std::move(t.scale)),
+                                        ed.add_initializer(n.inputs[1] + kZeroPointSuffix, std::move(t.zero_point))};
       wq = weights.emplace(wkey, std::make_pair(names, p)).first;
     }
     nr.weights = describe_weights(wq->second.second);

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "ir/passes/fusion.h"
+#include "quant/qdq_names.h"
 #include "quant/quantize.h"
 #include "quant/quantizer_impl.h"
 
@@ -108,20 +109,20 @@ class StaticWriter {
     scale.data<float>()[0] = p.scale[0];
     if (p.format == DType::u8) zp.data<uint8_t>()[0] = static_cast<uint8_t>(p.zero_point[0]);
     else zp.data<int8_t>()[0] = static_cast<int8_t>(p.zero_point[0]);
-    const std::string s = ed_.add_initializer(tensor + "_scale", std::move(scale));
-    const std::string z = ed_.add_initializer(tensor + "_zero_point", std::move(zp));
-    const std::string quantized = ed_.fresh(tensor + "_quantized");
+    const std::string s = ed_.add_initializer(tensor + kScaleSuffix, std::move(scale));
+    const std::string z = ed_.add_initializer(tensor + kZeroPointSuffix, std::move(zp));
+    const std::string quantized = ed_.fresh(tensor + kQuantizedSuffix);
     const bool output = source != tensor;
-    const std::string dequantized = output ? tensor : ed_.fresh(tensor + "_dequantized");
+    const std::string dequantized = output ? tensor : ed_.fresh(tensor + kDequantizedSuffix);
     ir::Node q;
     q.op_type = "QuantizeLinear";
-    q.name = ed_.fresh(tensor + "_QuantizeLinear");
+    q.name = ed_.fresh(tensor + kQuantizeNodeSuffix);
     q.inputs = {source, s, z};
     q.outputs = {quantized};
     ed_.emit(std::move(q));
     ir::Node dq;
     dq.op_type = "DequantizeLinear";
-    dq.name = ed_.fresh(tensor + "_DequantizeLinear");
+    dq.name = ed_.fresh(tensor + kDequantizeNodeSuffix);
     dq.inputs = {quantized, s, z};
     dq.outputs = {dequantized};
     ed_.emit(std::move(dq));
@@ -173,7 +174,11 @@ class StaticWriter {
       }
     }
     if (cached == done_weights_.end()) {
-      const std::string deq = ed_.dequantize_constant(wname, quantize(w, wp), wp, w.shape());
+      // A Conv weight's all-zero zero points are not stored (0 by the spec). Gemm / MatMul weights keep
+      // theirs: ONNX Runtime (1.32) fuses DQ → Gemm → Q into QGemm only when the weight's
+      // DequantizeLinear has a zero-point input (measured; its Conv fusion does not need it).
+      const bool omit_zp = n.op_type == "Conv";
+      const std::string deq = ed_.dequantize_constant(wname, quantize(w, wp), wp, w.shape(), {}, omit_zp);
       cached = done_weights_.emplace(wname, std::make_pair(deq, wp)).first;
     }
     n.inputs[1] = cached->second.first;
@@ -190,7 +195,6 @@ class StaticWriter {
     }
     Tensor bq(DType::s32, bias.shape());
     Tensor bscale(DType::f32, per_channel ? Shape{bias.numel()} : Shape{});
-    Tensor bzp(DType::s32, bscale.shape());
     int64_t saturated = 0;
     for (int64_t c = 0; c < bias.numel(); ++c) {
       const float s = in.scale[0] * wp.scale[per_channel ? c : 0];
@@ -204,11 +208,10 @@ class StaticWriter {
     const std::string bname = n.inputs[2];
     ir::Node dq;
     dq.op_type = "DequantizeLinear";
-    dq.name = ed_.fresh(bname + "_DequantizeLinear");
-    dq.inputs = {ed_.add_initializer(bname + "_quantized", std::move(bq)),
-                 ed_.add_initializer(bname + "_scale", std::move(bscale)),
-                 ed_.add_initializer(bname + "_zero_point", std::move(bzp))};
-    dq.outputs = {ed_.fresh(bname + "_dequantized")};
+    dq.name = ed_.fresh(bname + kDequantizeNodeSuffix);
+    dq.inputs = {ed_.add_initializer(bname + kQuantizedSuffix, std::move(bq)),
+                 ed_.add_initializer(bname + kScaleSuffix, std::move(bscale))};  // zero point: 0 by the spec
+    dq.outputs = {ed_.fresh(bname + kDequantizedSuffix)};
     if (per_channel) dq.set_attr(int_attr("axis", 0));
     n.inputs[2] = dq.outputs[0];
     ed_.emit(std::move(dq));
@@ -229,7 +232,7 @@ class StaticWriter {
       if (o.empty() || !plan_.find(o)) continue;
       std::string source = o;
       if (ir::is_graph_output(g_, o)) {
-        source = ed_.fresh(o + "_QuantizeLinear_Input");
+        source = ed_.fresh(o + kGraphOutputSourceSuffix);
         qdq.emplace_back(o, source);
         o = source;
       } else {

@@ -119,7 +119,7 @@ class WeightOnlyWriter {
       const QParams p = choose_weight_qparams(n, t, spec, r_.reduce_range, w, &note);
       if (!note.empty() && nr.reason.empty()) nr.reason = note;
       if (p.format == DType::s4 || p.format == DType::u4 || p.group_size > 0) opset_ = 21;
-      it = done_.emplace(w, std::make_pair(ed_.dequantize_constant(w, quantize(t, p), p, t.shape()), describe_weights(p)))
+      it = done_.emplace(w, std::make_pair(ed_.dequantize_constant(w, quantize(t, p), p, t.shape(), {}, true), describe_weights(p)))
                .first;
     }
     n.inputs[1] = it->second.first;

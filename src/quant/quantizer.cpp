@@ -55,7 +55,7 @@ std::map<std::string, std::string> calibration_tensors(const ir::Model& model, c
   const std::vector<std::string> excluded = detail::exclusion_reasons(m.graph, recipe);
   const detail::StaticPlan plan = detail::plan_static(m.graph, recipe, excluded);
   for (const auto& a : plan.activations)
-    if (a.share_from.empty()) out[a.tensor] = resolve_method(recipe, a.graph_io);
+    if (a.share_from.empty()) out[a.tensor] = resolve_method(recipe, a.graph_io, a.bounded);
   return out;
 }
 

@@ -38,9 +38,13 @@
 //   Relu, Clip (alone)    when the input is quantized, the output is quantized with its own range.
 //   anything else         left in float ("unsupported op"); it reads the dequantized values of any
 //                         quantized input, as in ONNX Runtime.
-// A quantized activation T keeps its producer writing T; every consumer reads T_dequantized. When T is
-// a graph output, the producer writes T_QuantizeLinear_Input instead and the DequantizeLinear writes T
-// (ONNX Runtime's naming), so the graph keeps its output names and gives the quantized values.
+// Names (quant/qdq_names.h): a quantized activation T keeps its producer writing T; T_Q (QuantizeLinear,
+// with T_scale and T_zp) writes T_q, T_DQ writes T_dq, which every consumer reads. When T is a graph
+// output, the producer writes T_QuantizeLinear_Input instead and the DequantizeLinear writes T (ONNX
+// Runtime's naming), so the graph keeps its output names and gives the quantized values. A stored
+// weight or bias W is W_q [+ W_scale, W_zp] → W_DQ → W_dq. The zero-point input is left out where it is
+// 0 by the spec's default: int32 biases, and symmetric Conv weights (Gemm / MatMul weights keep it:
+// ONNX Runtime's QGemm fusion needs it).
 // A bias whose int32 value would overflow (|b| / (s_in · s_w) > 2^31 − 1) enlarges that channel's weight
 // scale by the needed ratio (ONNX Runtime's _adjust_weight_scale_for_int32_bias), reported per node.
 #pragma once

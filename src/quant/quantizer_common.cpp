@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "ir/passes/fusion.h"
+#include "quant/qdq_names.h"
 #include "quant/qparams_tensors.h"
 #include "quant/quantize.h"
 #include "quant/quantizer_impl.h"
@@ -89,14 +90,17 @@ ir::Node& GraphEditor::emit(ir::Node n) {
 }
 
 std::string GraphEditor::dequantize_constant(const std::string& base, Tensor q, const QParams& p, const Shape& shape,
-                                             const std::string& output) {
+                                             const std::string& output, bool omit_zero_zp) {
   QParamTensors t = qparams_to_tensors(p, shape);
   ir::Node dq;
   dq.op_type = "DequantizeLinear";
-  dq.name = fresh(base + "_DequantizeLinear");
-  dq.inputs = {add_initializer(base + "_quantized", std::move(q)), add_initializer(base + "_scale", std::move(t.scale)),
-               add_initializer(base + "_zero_point", std::move(t.zero_point))};
-  dq.outputs = {output.empty() ? fresh(base + "_dequantized") : output};
+  dq.name = fresh(base + kDequantizeNodeSuffix);
+  dq.inputs = {add_initializer(base + kQuantizedSuffix, std::move(q)), add_initializer(base + kScaleSuffix, std::move(t.scale))};
+  // The zero point is optional (0 by the spec): a weight's all-zero zero points are not stored.
+  bool all_zero = true;
+  for (int32_t z : p.zero_point) all_zero &= z == 0;
+  if (!(omit_zero_zp && all_zero)) dq.inputs.push_back(add_initializer(base + kZeroPointSuffix, std::move(t.zero_point)));
+  dq.outputs = {output.empty() ? fresh(base + kDequantizedSuffix) : output};
   if (p.axis != QParams::kPerTensor) {
     ir::Attribute a;
     a.name = "axis";

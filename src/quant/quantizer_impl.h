@@ -34,11 +34,12 @@ class GraphEditor {
   // Adds an initializer under fresh(base); returns its name.
   std::string add_initializer(const std::string& base, Tensor t);
   ir::Node& emit(ir::Node n);
-  // DequantizeLinear(q, scale, zero_point[, axis, block_size]) for a stored quantized tensor `base`:
-  // initializers base_quantized, base_scale, base_zero_point; the node base_DequantizeLinear writes
-  // base_dequantized (or `output` when given). Returns the output name.
+  // DequantizeLinear(q, scale[, zero_point][, axis, block_size]) for a stored quantized tensor `base`:
+  // initializers base_q, base_scale, base_zp (quant/qdq_names.h); the node base_DQ writes base_dq (or
+  // `output` when given). omit_zero_zp (weights): no zero-point input when every zero point is 0 (the
+  // spec's default). Returns the output name.
   std::string dequantize_constant(const std::string& base, Tensor q, const QParams& p, const Shape& shape,
-                                  const std::string& output = {});
+                                  const std::string& output = {}, bool omit_zero_zp = false);
   // Replaces the graph's nodes by the emitted ones and sorts them topologically.
   void finish();
   ir::Graph& graph() { return g_; }
@@ -74,6 +75,7 @@ struct ActivationRequest {
   std::string tensor;
   std::string share_from;  // "": own calibrated range; else the same parameters as this tensor
   bool graph_io = false;   // a graph input or output (method "auto" → minmax)
+  bool bounded = false;    // the output of a bounded activation (Clip with a finite max, Sigmoid, Tanh)
 };
 struct StaticNodePlan {
   NodeStatus status = NodeStatus::float_;

@@ -209,9 +209,11 @@ WeightSpec weight_spec_for(const Recipe& r, const std::string& node_name) {
   return it != r.overrides.end() && it->second.weights ? *it->second.weights : r.weights;
 }
 
-std::string resolve_method(const Recipe& r, bool graph_input_or_output) {
-  if (r.activations.method != "auto") return r.activations.method;
-  return graph_input_or_output ? "minmax" : "percentile";
+std::string resolve_method(const Recipe& r, bool graph_input_or_output, bool bounded_activation) {
+  const std::string& m = r.activations.method;
+  const bool clipping = m == "auto" || m == "percentile" || m == "entropy";
+  if (clipping && (graph_input_or_output || bounded_activation)) return "minmax";
+  return m == "auto" ? "percentile" : m;
 }
 
 std::string quant_mode_name(QuantMode m) {

@@ -19,6 +19,12 @@
 // input's range is the data's range; clipping logits changes the argmax), every other activation takes percentile at
 // `percentile` (99.999 by default), which ignores the rare outliers that would otherwise stretch the
 // scale of post-ReLU activations. Weights are always quantized from their exact min/max.
+// The clipping methods (percentile, entropy; "auto" included) give way to minmax where clipping
+// cannot pay: on graph inputs and outputs (above), and on the outputs of bounded activations (Clip
+// with a finite max such as ReLU6, Sigmoid, Tanh), whose op already bounds the step (6 / 255 for
+// ReLU6) and whose values at the bound are saturated signal, not outliers. Measured on the bundled
+// MobileNet (ReLU6 everywhere): entropy's KL search clipped ReLU6 outputs to 3.1–5.7 and lost
+// 0.4 points of top-1 against minmax; docs/quantization.md has the table.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -89,8 +95,9 @@ Recipe recipe_from_preset(const std::string& name);
 
 // The weight spec one node uses (its override, else the recipe's).
 WeightSpec weight_spec_for(const Recipe& r, const std::string& node_name);
-// The calibration method of one activation ("auto" resolved as described above).
-std::string resolve_method(const Recipe& r, bool graph_input_or_output);
+// The calibration method of one activation ("auto" resolved, and minmax for the clipping methods on
+// graph inputs / outputs and bounded activations, as described above).
+std::string resolve_method(const Recipe& r, bool graph_input_or_output, bool bounded_activation = false);
 
 // Checks the combination (InputError naming the key): weight dtype vs mode, group size, percentile,
 // smoothquant alpha, opset range, calib size, activation dtype and method.

@@ -1,5 +1,6 @@
 // Static-mode planning: which nodes are quantized and which activations get Q/DQ pairs (the STATIC
 // RULES of quant/quantizer.h), decided in graph order as ONNX Runtime's QDQ quantizer does.
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -25,6 +26,16 @@ bool is_fusable_activation(const ir::Graph& g, const ir::Node& n) {
   for (size_t i = 1; i < n.inputs.size(); ++i)
     if (!n.inputs[i].empty() && !f32_constant(g, n.inputs[i])) return false;
   return true;
+}
+
+// The output of an op whose range is bounded by the op itself: Clip with a constant finite max
+// (ReLU6), Sigmoid, Tanh.
+bool is_bounded_activation(const ir::Graph& g, const ir::Node& n) {
+  if (!n.domain.empty()) return false;
+  if (n.op_type == "Sigmoid" || n.op_type == "Tanh") return true;
+  if (n.op_type != "Clip" || n.inputs.size() < 3 || n.inputs[2].empty()) return false;
+  const Tensor* hi = f32_constant(g, n.inputs[2]);
+  return hi && hi->numel() == 1 && std::isfinite(hi->data<float>()[0]);
 }
 
 class Planner {
@@ -91,7 +102,9 @@ class Planner {
   void request(const std::string& t, const std::string& share_from = {}) {
     if (requested(t)) return;
     plan_.index[t] = plan_.activations.size();
-    plan_.activations.push_back({t, share_from, is_graph_io(t)});
+    const int p = g_.producer(t);
+    const bool bounded = p >= 0 && is_bounded_activation(g_, g_.nodes[p]);
+    plan_.activations.push_back({t, share_from, is_graph_io(t), bounded});
   }
 
   // The output of a quantized compute node: fused into a following Relu / Clip when that is its only use.

@@ -9,6 +9,7 @@
 
 #include "core/cpu.h"
 #include "core/error.h"
+#include "quant/qdq_names.h"
 #include "quant/pack.h"
 #include "quant/quantize.h"
 #include "runtime/ops/fake_quant.h"
@@ -251,7 +252,7 @@ class Builder {
 
   ir::Node weight(const ir::Node& dq, const Tensor& q, const ir::Node& consumer, std::vector<ir::Node>& out) {
     const quant::QParams p = weight_qparams(dq, q, consumer);
-    const std::string base = strip_suffix(dq.inputs[0], "_quantized");
+    const std::string base = strip_suffix(dq.inputs[0], quant::kQuantizedSuffix);
     if (bn_mode(consumer)) return weight_bn(dq, p, base, consumer, bn_pairs_.at(consumer.outputs[0]), out);
     Tensor w;
     const Tensor* f = fp32_ ? fp32_->graph.initializer(base) : nullptr;
@@ -410,12 +411,12 @@ class Builder {
       fail_input("{}: bias scale has {} values for {} channels", dq.describe(), st->numel(), q.numel());
     std::string name;
     if (bn_mode(consumer)) {  // the export computes it from β, b, the running mean and sf (qat_bn.h)
-      name = folded_bias_[consumer.outputs[0]] = strip_suffix(dq.inputs[0], "_quantized");
+      name = folded_bias_[consumer.outputs[0]] = strip_suffix(dq.inputs[0], quant::kQuantizedSuffix);
     } else {
       Tensor b(DType::f32, q.shape());
       for (int64_t c = 0; c < q.numel(); ++c)
         b.data<float>()[c] = quant::dequantize_value(q.data<int32_t>()[c], st->data<float>()[st->numel() == 1 ? 0 : c], 0);
-      name = add_param(fresh(strip_suffix(dq.inputs[0], "_quantized")), std::move(b), false);
+      name = add_param(fresh(strip_suffix(dq.inputs[0], quant::kQuantizedSuffix)), std::move(b), false);
       rename_[dq.outputs[0]] = name;
     }
     g_.biases.push_back({name, src_.nodes[in_dq].input(1), src_.nodes[w_dq].input(1), dq.inputs[0], dq.input(1)});

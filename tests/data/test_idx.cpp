@@ -26,9 +26,9 @@ std::string idx(uint8_t type, const std::vector<uint32_t>& dims, const std::stri
   return s + payload;
 }
 
-std::string gzip(const std::string& data) {
+std::string gzip(const std::string& data, int level = 9) {
   z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
   std::string out(deflateBound(&zs, data.size()) + 32, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
@@ -161,6 +161,96 @@ TEST(Idx, CorruptFiles) {
   // Through open_dataset the message names the spec and the file.
   std::string spec = "idx:" + cut + "," + lab;
   expect_input_error([&] { open_dataset(spec); }, "dataset '" + spec + "': " + cut);
+}
+
+// A big gzip file is inflated only as far as the reads reach; its trailer is checked at open.
+TEST(Idx, GzipInflatesOnlyWhatIsRead) {
+  TempDir dir;
+  // 2048 images of 64x64 (8 MiB, twice kIdxInflateAllBelow); pixel j of image i = (i + 3j) mod 256.
+  const uint32_t n = 2048, hw = 64, item = hw * hw;
+  std::string p(size_t{n} * item, '\0');
+  for (uint32_t i = 0; i < n; ++i)
+    for (uint32_t j = 0; j < item; ++j) p[size_t{i} * item + j] = static_cast<char>((i + 3 * j) & 0xff);
+  std::string full = idx(0x08, {n, hw, hw}, p);
+  std::string gz = gzip(full, 1);
+  std::string path = dir.write("big.gz", gz);
+  auto expect_image = [&](const std::vector<float>& got, uint32_t first, uint32_t count) {
+    for (uint32_t k = 0; k < count; ++k)
+      for (uint32_t j = 0; j < item; j += 97)
+        ASSERT_EQ(got[size_t{k} * item + j], static_cast<float>((first + k + 3 * j) & 0xff) / 255.0f) << k << " " << j;
+  };
+  {
+    IdxFile f(path);
+    EXPECT_EQ(f.inflated_bytes(), 0u);
+    std::vector<float> buf(size_t{10} * item);
+    f.read_f32(0, 10, buf.data(), true);
+    expect_image(buf, 0, 10);
+    // One inflate step (1 MiB) covers the 40 KiB read: 1/8 of the payload.
+    EXPECT_EQ(f.inflated_bytes(), kIdxInflateStep);
+    f.read_f32(100, 10, buf.data(), true);  // inside the inflated prefix: nothing more
+    EXPECT_EQ(f.inflated_bytes(), kIdxInflateStep);
+    f.read_f32(n - 1, 1, buf.data(), true);  // the last image: everything, end of stream checked
+    expect_image(buf, n - 1, 1);
+    EXPECT_EQ(f.inflated_bytes(), p.size());
+    f.read_f32(5, 10, buf.data(), true);  // earlier images stay readable
+    expect_image(buf, 5, 10);
+  }
+  // The same file with a bad CRC opens and reads its first images (the stream is checked as far
+  // as it is read); the read that reaches the end reports the damage.
+  std::string bad = gz;
+  bad[bad.size() - 6] ^= 0x55;
+  std::string badcrc = dir.write("badcrc.gz", bad);
+  {
+    IdxFile f(badcrc);
+    std::vector<float> buf(item);
+    f.read_f32(0, 1, buf.data(), true);
+    expect_image(buf, 0, 1);
+    expect_input_error([&] { f.read_f32(n - 1, 1, buf.data(), true); }, badcrc);
+  }
+  // A damaged trailer length (ISIZE) or a cut stream: inflated whole at open, rejected there.
+  bad = gz;
+  bad[bad.size() - 4] ^= 0x01;
+  std::string badsize = dir.write("badsize.gz", bad);
+  expect_input_error([&] { IdxFile f(badsize); }, badsize);
+  std::string cut = dir.write("cut.gz", gz.substr(0, gz.size() - 4096));
+  expect_input_error([&] { IdxFile f(cut); }, cut);
+  std::string longer = dir.write("long.gz", gzip(full + "xy", 1));
+  expect_input_error([&] { IdxFile f(longer); }, "continues past");
+  // Two gzip members (valid gzip, the trailer counts only the second): inflated whole, read right.
+  std::string two = dir.write("two.gz", gzip(full.substr(0, 5000), 1) + gzip(full.substr(5000), 1));
+  IdxFile f2(two);
+  EXPECT_EQ(f2.inflated_bytes(), p.size());
+  std::vector<float> buf(size_t{3} * item);
+  f2.read_f32(1000, 3, buf.data(), true);
+  expect_image(buf, 1000, 3);
+}
+
+// Lazy inflation forced on small files (inflate_all_below = 0): damage past the header is reported
+// naming the file, by the open or by the first read that reaches it (zlib inflates ahead into its
+// own 256 KiB buffer, so in a small file it shows at once), never as wrong data.
+TEST(Idx, GzipLazyDamageReportedOnRead) {
+  TempDir dir;
+  std::string full = idx(0x08, {3, 2, 2}, pixels());
+  std::string gz = gzip(full);
+  std::vector<float> buf(12);
+  auto open_and_read = [&](const std::string& path) {
+    IdxFile f(path, 0);
+    f.read_f32(0, 3, buf.data(), true);
+  };
+  std::string bad = gz;
+  bad[bad.size() - 6] ^= 0x55;  // CRC32
+  std::string badcrc = dir.write("badcrc.gz", bad);
+  expect_input_error([&] { open_and_read(badcrc); }, badcrc);
+  // Deflate data cut in the middle, with the trailer of the full stream appended (ISIZE matches).
+  std::string cut = dir.write("cut.gz", gz.substr(0, gz.size() / 2) + gz.substr(gz.size() - 8));
+  expect_input_error([&] { open_and_read(cut); }, cut);
+  // Intact: lazily read, equal to the eager read.
+  std::string good = dir.write("good.gz", gz);
+  IdxFile h(good, 0);
+  EXPECT_EQ(h.inflated_bytes(), 0u);
+  h.read_f32(1, 2, buf.data(), true);
+  for (int i = 0; i < 8; ++i) EXPECT_FLOAT_EQ(buf[i], static_cast<float>((i + 4) * 10) / 255.0f);
+  EXPECT_EQ(h.inflated_bytes(), 12u);
 }
 
 // [n, h, w] IDX images take the same preprocessing as decoded images (1 channel).

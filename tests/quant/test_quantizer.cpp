@@ -80,22 +80,22 @@ TEST(Quantizer, Int8StaticWritesTheQdqForm) {
   }
   // The Q/DQ pair of x, named per the contract.
   const ir::Node* conv1 = by_name(g, "conv1");
-  EXPECT_EQ(conv1->inputs[0], "x_dequantized");
-  const ir::Node* q = by_name(g, "x_QuantizeLinear");
+  EXPECT_EQ(conv1->inputs[0], "x_dq");
+  const ir::Node* q = by_name(g, "x_Q");
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(q->inputs[0], "x");
-  EXPECT_EQ(q->outputs[0], "x_quantized");
-  EXPECT_EQ(g.initializer("x_zero_point")->dtype(), DType::u8);
+  EXPECT_EQ(q->outputs[0], "x_q");
+  EXPECT_EQ(g.initializer("x_zp")->dtype(), DType::u8);
   // conv1 → relu1 is fused: the Conv output (bn1 after folding) has no Q; relu1's output does.
   EXPECT_EQ(conv1->outputs[0], "bn1");
   EXPECT_EQ(report_of(res.report, "relu1").status, NodeStatus::fused);
   EXPECT_EQ(report_of(res.report, "clip").status, NodeStatus::fused);
-  EXPECT_EQ(by_name(g, "bn1_QuantizeLinear"), nullptr);
-  ASSERT_NE(by_name(g, "r1_QuantizeLinear"), nullptr);
+  EXPECT_EQ(by_name(g, "bn1_Q"), nullptr);
+  ASSERT_NE(by_name(g, "r1_Q"), nullptr);
   // MaxPool and Flatten pass integers through: their outputs share the input's parameters.
   EXPECT_EQ(scalar(g, "p1_scale"), scalar(g, "r1_scale"));
   EXPECT_EQ(scalar(g, "f1_scale"), scalar(g, "g1_scale"));
-  EXPECT_EQ(by_name(g, "pool1")->inputs[0], "r1_dequantized");
+  EXPECT_EQ(by_name(g, "pool1")->inputs[0], "r1_dq");
   // The graph output keeps its name: the DQ writes it, the Gemm writes logits_QuantizeLinear_Input.
   EXPECT_EQ(by_name(g, "fc")->outputs[0], "logits_QuantizeLinear_Input");
   EXPECT_EQ(producer(g, "logits")->op_type, "DequantizeLinear");
@@ -122,12 +122,16 @@ TEST(Quantizer, ConvWeightsPerChannelAndInt32BiasFromTheFoldedConv) {
   EXPECT_EQ(wdq->attr_i("axis", 1), 0);
   const Tensor& wq = *g.initializer(wdq->inputs[0]);
   const Tensor& ws = *g.initializer(wdq->inputs[1]);
+  EXPECT_EQ(wdq->inputs.size(), 2u) << "symmetric s8 weight: no zero-point input (0 by the spec)";
+  EXPECT_EQ(wdq->inputs[0], "w1_bnfold_q");  // the BN-folded weight
+  EXPECT_EQ(wdq->name, "w1_bnfold_DQ");
   ASSERT_EQ(wq.dtype(), DType::s8);
   ASSERT_EQ(ws.shape(), Shape{4});
   const ir::Node* bdq = dq_of(g, *by_name(g, "conv1"), 2);
   ASSERT_NE(bdq, nullptr);
   const Tensor& bq = *g.initializer(bdq->inputs[0]);
   const Tensor& bs = *g.initializer(bdq->inputs[1]);
+  EXPECT_EQ(bdq->inputs.size(), 2u) << "int32 bias: no zero-point input (0 by the spec)";
   ASSERT_EQ(bq.dtype(), DType::s32);
   const float sx = scalar(g, "x_scale");
   for (int c = 0; c < 4; ++c) {
@@ -142,7 +146,6 @@ TEST(Quantizer, ConvWeightsPerChannelAndInt32BiasFromTheFoldedConv) {
     const double b = (f.initializer("b1")->data<float>()[c] - f.initializer("bn_mean")->data<float>()[c]) * s +
                      f.initializer("bn_bias")->data<float>()[c];
     EXPECT_NEAR(bq.data<int32_t>()[c], b / bs.data<float>()[c], 0.51) << c;
-    EXPECT_EQ(g.initializer(bdq->inputs[2])->data<int32_t>()[c], 0);
   }
 }
 
@@ -334,8 +337,18 @@ TEST(Quantizer, CalibrationTensorsFollowTheAutoMethod) {
   EXPECT_EQ(t.at("x"), "minmax");
   EXPECT_EQ(t.at("logits"), "minmax");
   EXPECT_EQ(t.at("r1"), "percentile");
+  EXPECT_EQ(t.at("r2"), "minmax") << "Clip(0, 6): bounded by the op";
   EXPECT_EQ(t.count("p1"), 0u) << "shares r1's parameters";
   EXPECT_EQ(t.count("bn1"), 0u) << "fused into relu1";
+  Recipe e = recipe_from_preset("int8");
+  e.activations.method = "entropy";
+  const std::map<std::string, std::string> te = calibration_tensors(tiny_cnn(), e);
+  EXPECT_EQ(te.at("r1"), "entropy");
+  EXPECT_EQ(te.at("a1"), "entropy");
+  EXPECT_EQ(te.at("r2"), "minmax");
+  EXPECT_EQ(te.at("logits"), "minmax");
+  e.activations.method = "mse";
+  EXPECT_EQ(calibration_tensors(tiny_cnn(), e).at("r2"), "mse");
 }
 
 }  // namespace

@@ -77,9 +77,20 @@ TEST(Recipe, AutoMethodPerTensorType) {
   const Recipe r = recipe_from_preset("int8");
   EXPECT_EQ(resolve_method(r, true), "minmax");
   EXPECT_EQ(resolve_method(r, false), "percentile");
-  Recipe e = r;
-  e.activations.method = "entropy";
-  EXPECT_EQ(resolve_method(e, true), "entropy");
+  EXPECT_EQ(resolve_method(r, false, true), "minmax");  // a bounded activation (ReLU6)
+  // The clipping methods give way to minmax on graph I/O and bounded activations; the others never.
+  for (const char* m : {"entropy", "percentile"}) {
+    Recipe e = r;
+    e.activations.method = m;
+    EXPECT_EQ(resolve_method(e, false), m);
+    EXPECT_EQ(resolve_method(e, true), "minmax") << m;
+    EXPECT_EQ(resolve_method(e, false, true), "minmax") << m;
+  }
+  for (const char* m : {"minmax", "moving-average", "mse"}) {
+    Recipe e = r;
+    e.activations.method = m;
+    EXPECT_EQ(resolve_method(e, true, true), m);
+  }
 }
 
 }  // namespace
