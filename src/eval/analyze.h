@@ -4,13 +4,13 @@
 //
 //  - per value present in both models (the QDQ form keeps every FP32 value name): SQNR, cosine
 //    similarity and max abs error of what the quantized model's consumers read against the FP32 value:
-//    T_dequantized for a value the quantized model puts through QuantizeLinear → DequantizeLinear, T
+//    T_dq (the DequantizeLinear output of T) for a value the quantized model puts through QuantizeLinear → DequantizeLinear, T
 //    itself otherwise. SQNR = 10·log10(Σx² / Σ(x−y)²) with x the FP32 value; +inf when equal. For a
-//    quantized value also the error of the Q/DQ step alone (T_dequantized vs T inside the quantized
+//    quantized value also the error of the Q/DQ step alone (T_dq (the DequantizeLinear output of T) vs T inside the quantized
 //    model): its own range / rounding loss, apart from the error it inherited. That one is left empty
 //    when the two models produce T with different ops (ONNX Runtime's quantizer drops a Relu after a
 //    Conv and lets the Conv write the Relu's output name: T is then the pre-activation value, and only
-//    T_dequantized — clipped at the zero point — means the same as the FP32 T).
+//    T_dq (the DequantizeLinear output of T) — clipped at the zero point — means the same as the FP32 T).
 //  - the worst layers by SQNR;
 //  - per-node sensitivity: for each node of the quantized model that reads a DequantizeLinear output, the
 //    FP32 model with only that node quantized (its FP32 twin — the node producing the same output name —
@@ -51,8 +51,8 @@ struct LayerError {
   std::string node, op_type;  // producer in the quantized model; "" for a graph input
   std::string fp32_op_type;   // producer in the FP32 model; "" for a graph input
   bool quantized = false;     // followed by QuantizeLinear → DequantizeLinear in the quantized model
-  ErrorStats error;           // FP32 value vs T_dequantized (quantized) or T (not quantized)
-  ErrorStats own;             // quantized only: T vs T_dequantized inside the quantized model
+  ErrorStats error;           // FP32 value vs T_dq (the DequantizeLinear output of T) (quantized) or T (not quantized)
+  ErrorStats own;             // quantized only: T vs T_dq (the DequantizeLinear output of T) inside the quantized model
 };
 
 struct NodeSensitivity {
