@@ -29,7 +29,7 @@ Session::Session(const ir::Model& model, SessionOptions opts) : graph_(model.gra
   threads_ = opts.threads > 0 ? opts.threads : default_threads();
   check_supported(model);
   // Before folding, which would turn the weights' DequantizeLinear into float constants.
-  if (opts.lower_qdq) lowering_ = lower_qdq(graph_);
+  if (opts.lower_qdq) lowering_ = lower_qdq(graph_, {.channels_last = opts.channels_last});
   if (opts.fold_constants) fold_constants();
   if (opts.optimize) ir::optimize_for_inference(graph_);
   plan();
