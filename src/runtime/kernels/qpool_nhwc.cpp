@@ -40,10 +40,36 @@ QPoolTaps qpool_taps(const PoolGeom& g) {
   return r;
 }
 
+// Every window is the whole 2×2 block (no tap outside x, dilation 1): the common downsampling pool,
+// one pass over the four input pixels per output, no running maximum in memory.
+bool is_full_2x2(const PoolGeom& g, const QPoolTaps& tr) {
+  if (g.kernel[1] != 2 || g.kernel[2] != 2 || g.dilation[1] != 1 || g.dilation[2] != 1) return false;
+  for (int a = 1; a < 3; ++a)
+    for (const QPoolTap& t : tr.axis[a])
+      if (t.lo != 0 || t.hi != 2) return false;
+  return true;
+}
+
+template <class T>
+void qmaxpool_nhwc_2x2(const Geom2d& d, int64_t batch, const T* x, T* y, int threads) {
+  const int64_t rows = batch * d.OH;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1 && rows * d.OW * d.C > 65536)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = r / d.OH, oh = r % d.OH, C = d.C, WC = d.W * C;
+    for (int64_t ow = 0; ow < d.OW; ++ow) {
+      const T* __restrict p = x + ((n * d.H + oh * d.sh - d.ph) * d.W + ow * d.sw - d.pw) * C;
+      const T* __restrict q = p + WC;
+      T* __restrict yp = y + (r * d.OW + ow) * C;
+      for (int64_t c = 0; c < C; ++c) yp[c] = std::max(std::max(p[c], p[C + c]), std::max(q[c], q[C + c]));
+    }
+  }
+}
+
 template <class T>
 void qmaxpool_nhwc(const PoolGeom& g, const T* x, T* y, int threads) {
   const Geom2d d = geom2d(g);
   const QPoolTaps tr = qpool_taps(g);
+  if (is_full_2x2(g, tr)) return qmaxpool_nhwc_2x2(d, g.batch, x, y, threads);
   const int64_t rows = g.batch * d.OH;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1 && rows * d.OW * d.C > 65536)
   for (int64_t r = 0; r < rows; ++r) {
