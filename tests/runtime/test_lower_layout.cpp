@@ -203,4 +203,20 @@ TEST(LowerLayout, HandWrittenLayoutAttributesAreLeftAlone) {
   EXPECT_EQ(runtime::lower_layout(g), 0);  // conv1's output is read by a node the pass leaves alone
 }
 
+TEST(LowerLayout, GraphOutputNoNodeTouches) {
+  // An initializer that is also a graph output, read by no node: the rule ignores it.
+  QdqBuilder b({1, 3, 6, 6}, 19);
+  std::string c1, c2;
+  const std::string h = conv(b, b.qdq("x", 0.03f, 128), 0.03f, 3, 4, 3, &c1);
+  b.output(conv(b, h, 0.05f, 4, 4, 3, &c2));
+  ir::Graph g = b.m.graph;
+  runtime::lower_qdq(g, {.channels_last = false});
+  g.add_initializer("constant_out", Tensor::from_vector<float>(DType::f32, {2}, {1.f, 2.f}));
+  ir::ValueInfo o;
+  o.name = "constant_out";
+  o.dtype = DType::f32;
+  g.outputs.push_back(o);
+  EXPECT_EQ(runtime::lower_layout(g), 1);  // conv1 → conv2
+}
+
 }  // namespace

@@ -59,6 +59,10 @@ class UnionFind {
     while (parent_[i] != i) i = parent_[i] = parent_[parent_[i]];
     return i;
   }
+  int find_id(const std::string& v) const {  // -1 when v was never added
+    auto it = ids_.find(v);
+    return it == ids_.end() ? -1 : it->second;
+  }
   void join(int a, int b) { parent_[find(a)] = find(b); }
   size_t size() const { return parent_.size(); }
 
@@ -109,7 +113,9 @@ int lower_layout(ir::Graph& g) {
   }
   // bad[root]: some value of the group must stay NCHW.
   std::vector<bool> bad(uf.size(), false);
-  const auto forbid = [&](const std::string& v) { bad[uf.find(uf.id(v))] = true; };
+  const auto forbid = [&](const std::string& v) {
+    if (const int i = uf.find_id(v); i >= 0) bad[uf.find(i)] = true;  // values no node touches do not matter
+  };
   std::unordered_set<std::string> produced;
   for (size_t j = 0; j < g.nodes.size(); ++j) {
     const ir::Node& n = g.nodes[j];
