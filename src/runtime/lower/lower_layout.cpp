@@ -94,11 +94,8 @@ std::string unused_name(const std::string& base, const std::unordered_set<std::s
   return n;
 }
 
-}  // namespace
-
-int lower_layout(ir::Graph& g) {
-  const std::unordered_map<std::string, int> rank = value_ranks(g);
-  if (rank.empty()) return 0;
+// The node outputs the rule makes channels-last.
+std::vector<std::string> choose_values(const ir::Graph& g, const std::unordered_map<std::string, int>& rank) {
   UnionFind uf;
   std::vector<Role> role;
   for (const auto& n : g.nodes) {
@@ -137,8 +134,14 @@ int lower_layout(ir::Graph& g) {
     for (const auto& v : n.inputs)
       if (!v.empty() && !produced.count(v)) forbid(v);  // a graph input or an initializer
   for (const auto& o : g.outputs) forbid(o.name);
+  std::vector<std::string> out;
+  for (const auto& n : g.nodes)
+    if (!n.outputs.empty() && !n.outputs[0].empty() && !bad[uf.find(uf.id(n.outputs[0]))]) out.push_back(n.outputs[0]);
+  return out;
+}
 
-  // Rename and set the attributes.
+// Renames the values to "<name>.nhwc" and sets qforge.nhwc_in / nhwc_out on the capable nodes.
+void rename_values(ir::Graph& g, const std::vector<std::string>& values) {
   std::unordered_set<std::string> names;
   for (const auto& n : g.nodes) {
     names.insert(n.inputs.begin(), n.inputs.end());
@@ -148,27 +151,35 @@ int lower_layout(ir::Graph& g) {
   for (const auto& v : g.outputs) names.insert(v.name);
   for (const auto& [name, t] : g.initializers) names.insert(name);
   std::unordered_map<std::string, std::string> renamed;
-  for (auto& n : g.nodes) {
-    if (n.outputs.empty() || n.outputs[0].empty() || bad[uf.find(uf.id(n.outputs[0]))]) continue;
-    const std::string nn = unused_name(n.outputs[0], names);
+  for (const auto& v : values) {
+    const std::string nn = unused_name(v, names);
     names.insert(nn);
-    renamed[n.outputs[0]] = nn;
+    renamed[v] = nn;
   }
-  for (size_t j = 0; j < g.nodes.size(); ++j) {
-    ir::Node& n = g.nodes[j];
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      auto it = renamed.find(n.inputs[i]);
+  for (ir::Node& n : g.nodes) {
+    const bool capable = role_of(n) == Role::capable;
+    for (auto& in : n.inputs) {
+      auto it = renamed.find(in);
       if (it == renamed.end()) continue;
-      n.inputs[i] = it->second;
-      if (role[j] == Role::capable) n.set_attr(lower::int_attr("qforge.nhwc_in", 1));
+      in = it->second;
+      if (capable) n.set_attr(lower::int_attr("qforge.nhwc_in", 1));
     }
     auto it = n.outputs.empty() ? renamed.end() : renamed.find(n.outputs[0]);
     if (it == renamed.end()) continue;
     n.outputs[0] = it->second;
-    if (role[j] == Role::capable) n.set_attr(lower::int_attr("qforge.nhwc_out", 1));
+    if (capable) n.set_attr(lower::int_attr("qforge.nhwc_out", 1));
   }
   std::erase_if(g.value_info, [&](const ir::ValueInfo& v) { return renamed.count(v.name) > 0; });
-  return static_cast<int>(renamed.size());
+}
+
+}  // namespace
+
+int lower_layout(ir::Graph& g) {
+  const std::unordered_map<std::string, int> rank = value_ranks(g);
+  if (rank.empty()) return 0;
+  const std::vector<std::string> values = choose_values(g, rank);
+  rename_values(g, values);
+  return static_cast<int>(values.size());
 }
 
 }  // namespace qforge::runtime
