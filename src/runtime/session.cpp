@@ -32,7 +32,7 @@ Session::Session(const ir::Model& model, SessionOptions opts) : graph_(model.gra
   check_supported(model);
   // Before folding, which would turn the weights' DequantizeLinear into float constants.
   if (opts.lower_qdq) {
-    lowering_ = lower_qdq(graph_);
+    lowering_ = lower_qdq(graph_, {.channels_last = opts.channels_last});
     lowering_.lowered += lower_dynamic(graph_);
     lowering_.lowered += lower_weight_only(graph_);
   }

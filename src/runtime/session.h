@@ -22,6 +22,7 @@ struct SessionOptions {
   bool fold_constants = true;
   bool optimize = true;       // ir::optimize_for_inference (BN folding, fusion) before planning
   bool lower_qdq = true;      // QDQ patterns → integer kernels (runtime/lower/lower_qdq.h), before folding
+  bool channels_last = true;  // with lower_qdq: integer nodes hand [N,H,W,C] values to each other
 };
 
 // Called for every value a run produces (graph inputs first, then each node output in order).

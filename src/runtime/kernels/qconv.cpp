@@ -69,6 +69,24 @@ void to_padded_nhwc(const ConvGeom& g, TransposeU8Fn transpose, const uint8_t* x
     }
 }
 
+// Padded channels-last copy of one channels-last image: each input row (W·C bytes) copied into
+// place, x_zp in the padding (one copy when there is none).
+void nhwc_to_padded(const ConvGeom& g, const uint8_t* x, uint8_t x_zp, uint8_t* dst) {
+  const int64_t C = g.in_channels, W = g.in[2];
+  const int64_t Dp = g.in[0] + g.pad_begin[0] + g.pad_end[0], Hp = g.in[1] + g.pad_begin[1] + g.pad_end[1],
+                Wp = W + g.pad_begin[2] + g.pad_end[2];
+  const auto sz = [](int64_t v) { return static_cast<size_t>(v); };
+  if (Dp == g.in[0] && Hp == g.in[1] && Wp == W) {
+    std::memcpy(dst, x, sz(g.in_plane() * C));
+    return;
+  }
+  std::memset(dst, x_zp, sz(Dp * Hp * Wp * C));
+  for (int64_t d = 0; d < g.in[0]; ++d)
+    for (int64_t h = 0; h < g.in[1]; ++h)
+      std::memcpy(dst + (((d + g.pad_begin[0]) * Hp + h + g.pad_begin[1]) * Wp + g.pad_begin[2]) * C,
+                  x + ((d * g.in[1] + h) * W) * C, sz(W * C));
+}
+
 // Rows p = (od, oh, 0..OW-1) of A for group grp: the patch of each output position,
 // k = ((kd*kH + kh)*kW + kw)*Cg + c. With group 1 and dilation 1 along W, the kW taps of a kernel row
 // are one run of kW·C bytes of the channels-last input. A run of at most 16 bytes is copied with one
@@ -127,7 +145,8 @@ QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const i
 }
 
 void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* x, uint8_t x_zp,
-                        const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads) {
+                        const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads,
+                        QconvLayout layout) {
   static thread_local std::vector<uint8_t> xt_buf, a_buf, c_buf;
   const TransposeU8Fn transpose = transpose_u8_kernel(k.isa);
   const int64_t C = g.in_channels, M = g.out_channels, G = g.group, Cg = C / G, Mg = M / G;
@@ -136,26 +155,38 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
                                (g.in[2] + g.pad_begin[2] + g.pad_end[2]);
   const size_t esz = out_bytes(out.type);
   const bool pointwise = is_pointwise(g);
+  const bool x_is_a = pointwise && layout.x_nhwc;  // A = x itself: [positions][C]
+  const bool implicit = qconv_implicit_applies(k, g) && w.implicit.data;
   // Images per chunk: the padded input, A and the products of a chunk stay within ~768 KiB per thread
   // (the L2 of one core here is 1 MiB), so qgemm reads A from L2 right after im2col wrote it; at
   // least one image per thread.
-  const int64_t per_image = padded_plane * C + (pointwise ? 0 : P * Kg) + P * M * static_cast<int64_t>(esz);
+  const int64_t per_image = (x_is_a ? 0 : padded_plane * C) + (pointwise || implicit ? 0 : P * Kg) +
+                            (layout.y_nhwc ? 0 : P * M * static_cast<int64_t>(esz));
   const int64_t budget = (768 << 10) * std::max(threads, 1);
   const int64_t chunk = std::clamp<int64_t>(budget / std::max<int64_t>(per_image, 1),
                                             std::min<int64_t>(std::max(threads, 1), g.batch), g.batch);
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
     const int64_t nb = std::min(chunk, g.batch - n0), rows = nb * P;
-    uint8_t* xt = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 64);  // spare bytes: im2col moves
-    uint8_t* a = pointwise ? xt : scratch(a_buf, static_cast<size_t>(rows * Kg));
-    uint8_t* ct = scratch(c_buf, static_cast<size_t>(rows * M) * esz);
+    auto* yb = static_cast<uint8_t*>(y) + static_cast<size_t>(n0 * M * P) * esz;
+    const uint8_t* xt = x + n0 * g.in_plane() * C;  // x_is_a: x itself
+    if (!x_is_a) {
+      uint8_t* xw = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 64);  // spare bytes: im2col moves
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1)
-    for (int64_t i = 0; i < nb; ++i) {
-      static thread_local std::vector<uint8_t> tmp;
-      to_padded_nhwc(g, transpose, x + (n0 + i) * C * g.in_plane(), x_zp, xt + i * padded_plane * C, tmp);
+      for (int64_t i = 0; i < nb; ++i) {
+        static thread_local std::vector<uint8_t> tmp;
+        const uint8_t* xi = x + (n0 + i) * C * g.in_plane();
+        uint8_t* di = xw + i * padded_plane * C;
+        if (layout.x_nhwc) nhwc_to_padded(g, xi, x_zp, di);
+        else to_padded_nhwc(g, transpose, xi, x_zp, di, tmp);
+      }
+      xt = xw;
     }
-    if (qconv_implicit_applies(k, g) && w.implicit.data) {  // patches read in place: no im2col matrix
+    uint8_t* ct = layout.y_nhwc ? yb : scratch(c_buf, static_cast<size_t>(rows * M) * esz);
+    if (implicit) {  // patches read in place from the padded input: no im2col matrix
       qconv_implicit_gemm(k, g, xt, nb, x_zp, w.implicit, out, ct, esz, threads);
     } else for (int64_t grp = 0; grp < G; ++grp) {
+      uint8_t* a_w = pointwise ? nullptr : scratch(a_buf, static_cast<size_t>(rows * Kg));
+      const uint8_t* a = pointwise ? xt : a_w;
       if (!pointwise) {
         // One task per output row (image, od, oh); no divisions in the inner loop.
         const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
@@ -163,8 +194,8 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
         for (int64_t t = 0; t < nb * OD * OH; ++t) {
           const int64_t n = t / (OD * OH), od = (t / OH) % OD, oh = t % OH;
           const uint8_t* xn = xt + n * padded_plane * C;
-          if (k.isa >= Isa::avx512) qconv_im2col_row__avx512(g, xn, grp, od, oh, Kg, a + (t * OW) * Kg);
-          else im2col_output_row(g, xn, grp, od, oh, Kg, a + (t * OW) * Kg);
+          if (k.isa >= Isa::avx512) qconv_im2col_row__avx512(g, xn, grp, od, oh, Kg, a_w + (t * OW) * Kg);
+          else im2col_output_row(g, xn, grp, od, oh, Kg, a_w + (t * OW) * Kg);
         }
       }
       QgemmOutputStage st = out;
@@ -174,8 +205,8 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
       qgemm_u8s8(k, static_cast<size_t>(rows), a, static_cast<size_t>(pointwise ? C : Kg), x_zp, w.groups[grp], st,
                  ct + static_cast<size_t>(grp * Mg) * esz, static_cast<size_t>(M), threads);
     }
+    if (layout.y_nhwc) continue;  // the products are y's rows
     // ct [rows][M] → y [n][M][P]
-    auto* yb = static_cast<uint8_t*>(y) + static_cast<size_t>(n0 * M * P) * esz;
     if (esz == 1) {
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1 && rows * M > 65536)
       for (int64_t n = 0; n < nb; ++n)
@@ -221,6 +252,24 @@ void qconv_dw_u8s8(const QconvDwKernel& k, const ConvGeom& g, const uint8_t* x, 
     const int64_t n = t / blocks, c0 = (t % blocks) * cb, c1 = std::min(C, c0 + cb);
     k.fn(g, x + n * C * g.in_plane(), x_zp, w, out, static_cast<uint8_t*>(y) + n * C * g.out_plane() * esz, c0, c1);
   }
+}
+
+void qconv_dw_u8s8_channels_last(Isa isa, const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
+                                 const QgemmOutputStage& out, void* y, int threads) {
+  QF_CHECK(out_bytes(out.type) == 1);
+  static thread_local std::vector<uint8_t> xb, yb;
+  const TransposeU8Fn transpose = transpose_u8_kernel(isa);
+  const int64_t C = g.in_channels, IP = g.in_plane(), OP = g.out_plane();
+  uint8_t* xc = scratch(xb, static_cast<size_t>(g.batch * C * IP));
+  uint8_t* yc = scratch(yb, static_cast<size_t>(g.batch * C * OP));
+  const auto z = [](int64_t v) { return static_cast<size_t>(v); };
+  auto* yo = static_cast<uint8_t*>(y);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g.batch > 1)
+  for (int64_t n = 0; n < g.batch; ++n) transpose(x + n * IP * C, z(C), xc + n * C * IP, z(IP), z(IP), z(C));
+  const QconvDwKernel& k = qconv_dw_applies(g, out) ? qconv_dw_kernel(isa) : kQconvDwKernels[0];
+  qconv_dw_u8s8(k, g, xc, x_zp, w, out, yc, threads);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g.batch > 1)
+  for (int64_t n = 0; n < g.batch; ++n) transpose(yc + n * C * OP, z(OP), yo + n * OP * C, z(C), z(C), z(OP));
 }
 
 QconvDwPlane qconv_dw_plane_dims(const ConvGeom& g, int64_t slack) {

@@ -7,6 +7,9 @@
 //    memcpy — and A · W^T runs through qgemm_u8s8 with the weights packed once in the same k order.
 //    The products come out as [positions × M] and are transposed into y [N][M][positions].
 //    Images are batched into one product (more rows for the threads) in chunks of bounded size.
+//    Channels-last x (QconvLayout::x_nhwc) skips the transpose (rows are copied into the padded
+//    buffer, and a 1×1 / stride 1 / unpadded conv reads x itself as A: no copy at all); channels-last
+//    y receives the products directly (no transpose back).
 //  - direct depthwise (group == C == M, 1-D / 2-D): one table of kernels (ref, AVX2, AVX-512), see
 //    qconv_dw_u8s8__avx512 for the layout.
 #pragma once
@@ -31,10 +34,16 @@ struct QconvPackedW {
 // Precondition: (C/G) · kernel size <= kQgemmMaxK. g needs channels, group, kernel, strides, dilations.
 QconvPackedW pack_qconv_weights(const QgemmKernel& k, const ConvGeom& g, const int8_t* w);
 
-// y [N][M][out plane] (element type out.type) = conv(x [N][C][in plane] u8). out.bias / out.scale
-// are per output channel (M).
+// Layouts of x and y: NCHW ([N][C][plane]) or channels-last ([N][plane][C]).
+struct QconvLayout {
+  bool x_nhwc = false, y_nhwc = false;
+};
+
+// y [N][M][out plane] (element type out.type) = conv(x [N][C][in plane] u8), or the channels-last
+// forms. out.bias / out.scale are per output channel (M).
 void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* x, uint8_t x_zp,
-                        const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads);
+                        const QconvPackedW& w, const QgemmOutputStage& out, void* y, int threads,
+                        QconvLayout layout = {});
 
 // One output row (image row (od, oh), every ow) of the im2col matrix for group grp, AVX-512 version of
 // the portable routine in qconv.cpp (64-byte moves; needs 64 spare bytes after xt's last image).
@@ -67,6 +76,12 @@ bool qconv_dw_applies(const ConvGeom& g, const QgemmOutputStage& out);
 // All images, parallel over (image, channel block).
 void qconv_dw_u8s8(const QconvDwKernel& k, const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
                    const QgemmOutputStage& out, void* y, int threads);
+
+// Depthwise on channels-last data (1-D / 2-D as qconv_dw_applies, out.type u8 / s8): x [N][in plane][C],
+// y [N][out plane][C], the best kernel at most `isa`. The one entry point the QConv op calls for it.
+// N.B. for now: the NCHW kernels between two transposes (the NHWC kernels replace the body).
+void qconv_dw_u8s8_channels_last(Isa isa, const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
+                                 const QgemmOutputStage& out, void* y, int threads);
 
 // ---- shared by the depthwise kernels ----
 

@@ -126,7 +126,7 @@ void validate_qdq(const ir::Graph& graph) {
   }
 }
 
-LoweringResult lower_qdq(ir::Graph& graph) {
+LoweringResult lower_qdq(ir::Graph& graph, const LowerOptions& opts) {
   LoweringResult r;
   if (!has_qdq(graph)) return r;
   validate_qdq(graph);
@@ -149,12 +149,13 @@ LoweringResult lower_qdq(ir::Graph& graph) {
   ir::remove_unused_initializers(graph);
   r.lowered = c.lowered;
   r.fallbacks = list_fallbacks(graph, c.reasons);
+  if (opts.channels_last) r.nhwc_values = lower_layout(graph);
   return r;
 }
 
 std::vector<LoweringFallback> qdq_fallbacks(const ir::Model& model) {
   ir::Graph g = model.graph;
-  return lower_qdq(g).fallbacks;
+  return lower_qdq(g, {.channels_last = false}).fallbacks;  // the layout changes no fallback
 }
 
 }  // namespace qforge::runtime

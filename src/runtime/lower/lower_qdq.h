@@ -22,6 +22,10 @@
 // where the float graph rounds every product and sum in float: the outputs agree to within one
 // quantization step.
 //
+// Last, the channels-last pass (lower_layout, lower_layout.cpp) lets integer nodes hand [N,H,W,C]
+// values to each other (no transposes between them); the graph's outputs are unchanged by it, bit
+// for bit.
+//
 // Bad input, reported at load as InputError naming the node: scales that are zero, negative or not
 // finite; zero points whose dtype does not match the data, or bias zero points that do not fit;
 // per-axis scale / zero-point counts that do not match the channel count; a lowered Conv / Gemm whose
@@ -41,7 +45,12 @@ struct LoweringFallback {
 
 struct LoweringResult {
   int lowered = 0;  // integer nodes created
+  int nhwc_values = 0;  // values made channels-last
   std::vector<LoweringFallback> fallbacks;
+};
+
+struct LowerOptions {
+  bool channels_last = true;  // run lower_layout
 };
 
 // True when the graph has any QuantizeLinear / DequantizeLinear node.
@@ -51,7 +60,11 @@ bool has_qdq(const ir::Graph& graph);
 void validate_qdq(const ir::Graph& graph);
 
 // Rewrites the graph in place (see above). Graph inputs and outputs keep their names and dtypes.
-LoweringResult lower_qdq(ir::Graph& graph);
+LoweringResult lower_qdq(ir::Graph& graph, const LowerOptions& opts = {});
+
+// The channels-last pass on a lowered graph (the rule: lower_layout.cpp); returns the number of
+// values made channels-last (renamed "<name>.nhwc").
+int lower_layout(ir::Graph& graph);
 
 // The fallbacks lower_qdq would report for this model (lowers a copy of its graph); empty for a model
 // without QDQ nodes. For inspect / bench / analyze.

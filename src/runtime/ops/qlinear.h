@@ -21,6 +21,11 @@
 //      AveragePool attributes, or qforge.global = 1 for GlobalAveragePool.
 //  qforge.QMaxPool(x)                                                          qlinear_pool.cpp
 //      MaxPool (attributes as MaxPool, no Indices output) on u8 / s8.
+// Channels-last (lower/lower_layout.cpp): QConv, QAvgPool and QMaxPool with a rank-4 (2-D) x take
+// the int attributes qforge.nhwc_in (x is [N,H,W,C]) and qforge.nhwc_out (y is [N,OH,OW,M]); the
+// declared shape is the physical one. Every combination works: an op transposes internally where its
+// kernel wants the other layout. QLut / QAdd / QMul are elementwise (QAdd / QMul broadcasting two
+// rank-4 values commutes with permuting both the same way): they take no attribute.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -44,5 +49,17 @@ void q_clamp(const ir::Node& node, DType out, int32_t& qmin, int32_t& qmax);
 const uint8_t* q_as_u8(const Tensor& x, std::vector<uint8_t>& tmp, int32_t& zp, int threads);
 // Input i's dtype must be u8 / s8 (InputError naming the node otherwise).
 void require_q8(const InferCtx& c, size_t i, const char* what);
+
+// ---- channels-last ----
+bool q_nhwc_in(const ir::Node& node);   // qforge.nhwc_in
+bool q_nhwc_out(const ir::Node& node);  // qforge.nhwc_out
+// Dims [N,H,W,C] → [N,C,H,W] and back; unknown rank passes through, another rank than 4 is an
+// InputError naming the node (`what`: the attribute).
+TypeShape q_dims_nchw(const ir::Node& node, const TypeShape& nhwc, const char* what);
+TypeShape q_dims_nhwc(const ir::Node& node, const TypeShape& nchw, const char* what);
+Shape q_shape_nchw(const Shape& nhwc);  // precondition: rank 4
+// Byte layout changes of n images, channels c, plane p: [n][c][p] → [n][p][c] and back.
+void q_to_nhwc(const uint8_t* x, uint8_t* y, int64_t n, int64_t c, int64_t p, int threads);
+void q_to_nchw(const uint8_t* x, uint8_t* y, int64_t n, int64_t c, int64_t p, int threads);
 
 }  // namespace qforge::runtime

@@ -1,10 +1,14 @@
 // qforge.QConv (qlinear.h): INT8 convolution of the lowered QDQ Conv. Weights are packed once at
 // prepare for the qgemm kernel of the active ISA; compute picks, in order: the reference at ISA ref,
 // the direct depthwise kernel (group == C == M, 1-D / 2-D), im2col + qgemm (kernels/qconv.h).
+// Channels-last x / y (qforge.nhwc_in / nhwc_out, qlinear.h): im2col reads and writes either layout
+// itself; the depthwise kernel runs channels-last when either side is (the other side transposed);
+// the reference runs NCHW between transposes.
 #include <memory>
 
 #include "core/cpu.h"
 #include "runtime/kernels/qconv.h"
+#include "runtime/kernels/qconv_dw_nhwc.h"
 #include "runtime/kernels/reference/qconv_ref.h"
 #include "runtime/ops/conv_attrs.h"
 #include "runtime/ops/infer_util.h"
@@ -14,15 +18,11 @@ namespace qforge::runtime {
 
 namespace {
 
-std::vector<TypeShape> infer_qconv(const InferCtx& c) {
-  if (c.num_inputs() < 7 || c.num_inputs() > 8) fail_node(c.node, "expects 7 or 8 inputs, got {}", c.num_inputs());
-  require_q8(c, 0, "x");
-  require_q8(c, 6, "y_zero_point");
-  if (c.in(3).dtype != DType::s8) fail_node(c.node, "w must be s8");
+// The NCHW output of the NCHW x.
+TypeShape infer_qconv_nchw(const InferCtx& c, const TypeShape& x) {
   const DType out_t = c.in(6).dtype;
-  const TypeShape& x = c.in(0);
   const TypeShape& w = c.in(3);
-  if (!x.has_shape || !w.has_shape) return {TypeShape::unknown_rank(out_t)};
+  if (!x.has_shape || !w.has_shape) return TypeShape::unknown_rank(out_t);
   const int nd = x.rank() - 2;
   if (nd < 1 || nd > 3 || w.rank() != x.rank()) fail_node(c.node, "x has rank {}, w rank {}", x.rank(), w.rank());
   std::vector<int64_t> kw(static_cast<size_t>(nd), -1);
@@ -40,7 +40,17 @@ std::vector<TypeShape> infer_qconv(const InferCtx& c) {
     }
     out.dims.push_back(ir::Dim::known(conv_axis(c.node, a, i, in.value).out));
   }
-  return {out};
+  return out;
+}
+
+std::vector<TypeShape> infer_qconv(const InferCtx& c) {
+  if (c.num_inputs() < 7 || c.num_inputs() > 8) fail_node(c.node, "expects 7 or 8 inputs, got {}", c.num_inputs());
+  require_q8(c, 0, "x");
+  require_q8(c, 6, "y_zero_point");
+  if (c.in(3).dtype != DType::s8) fail_node(c.node, "w must be s8");
+  const TypeShape y =
+      infer_qconv_nchw(c, q_nhwc_in(c.node) ? q_dims_nchw(c.node, c.in(0), "qforge.nhwc_in") : c.in(0));
+  return {q_nhwc_out(c.node) ? q_dims_nhwc(c.node, y, "qforge.nhwc_out") : y};
 }
 
 ConvGeom qconv_geom(const ir::Node& node, const Shape& x, const Shape& w) {
@@ -73,6 +83,8 @@ struct QConvState {
   Isa isa = Isa::ref;
   const QgemmKernel* gemm = nullptr;
   QconvPackedW packed;           // for the im2col path (not depthwise)
+  const QconvDwNhwcKernel* dw = nullptr;  // depthwise: the channels-last kernel and its weights
+  QconvDwNhwcWeights dw_packed;
 };
 
 std::shared_ptr<void> prepare_qconv(const ir::Node& node, std::span<const Tensor* const> k) {
@@ -111,27 +123,65 @@ std::shared_ptr<void> prepare_qconv(const ir::Node& node, std::span<const Tensor
     if (static_cast<int>(dilations.size()) == nd) g.dilation[3 - nd + i] = dilations[i];
   }
   if (s->isa != Isa::ref && !qconv_is_depthwise(g)) s->packed = pack_qconv_weights(*s->gemm, g, s->w.data<int8_t>());
+  if (s->isa != Isa::ref && qconv_is_depthwise(g) && nd <= 2) {
+    s->dw = &qconv_dw_nhwc_kernel(s->isa);
+    s->dw_packed = pack_qconv_dw_nhwc(*s->dw, g, s->w.data<int8_t>());
+  }
   return s;
 }
 
 void compute_qconv(KernelCtx& k) {
   const auto& s = *static_cast<const QConvState*>(k.state);
   const Tensor& x = k.inputs[0];
-  const ConvGeom g = qconv_geom(k.node, x.shape(), s.w.shape());
-  static thread_local std::vector<uint8_t> tmp;
+  const bool in_l = q_nhwc_in(k.node), out_l = q_nhwc_out(k.node);
+  const ConvGeom g = qconv_geom(k.node, in_l ? q_shape_nchw(x.shape()) : x.shape(), s.w.shape());
+  static thread_local std::vector<uint8_t> tmp, x_tmp, y_tmp;
   int32_t x_zp = q_scalar_zp(k.node, &k.inputs[2], "x_zero_point");
   const uint8_t* xu = q_as_u8(x, tmp, x_zp, k.threads);
   const int8_t* w = s.w.data<int8_t>();
-  void* y = k.outputs[0].raw();
+  auto* y = static_cast<uint8_t*>(k.outputs[0].raw());
   if (g.batch == 0) return;
-  if (s.isa == Isa::ref) {
-    qconv_u8s8__ref(g, xu, x_zp, w, s.out, y);
-  } else if (qconv_is_depthwise(g)) {
-    const QconvDwKernel& dk = qconv_dw_applies(g, s.out) ? qconv_dw_kernel(s.isa) : qconv_dw_kernels()[0];
-    qconv_dw_u8s8(dk, g, xu, x_zp, w, s.out, y, k.threads);
-  } else {
-    qconv_u8s8__im2col(*s.gemm, g, xu, static_cast<uint8_t>(x_zp), s.packed, s.out, y, k.threads);
+  const int64_t N = g.batch, C = g.in_channels, M = g.out_channels;
+  const auto buf = [](std::vector<uint8_t>& v, int64_t n) {
+    if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+    return v.data();
+  };
+  const bool depthwise = qconv_is_depthwise(g);
+  if (s.isa != Isa::ref && !depthwise) {
+    qconv_u8s8__im2col(*s.gemm, g, xu, static_cast<uint8_t>(x_zp), s.packed, s.out, y, k.threads, {in_l, out_l});
+    return;
   }
+  // Depthwise on the channels-last kernel (kernels/qconv_dw_nhwc.h), NCHW sides transposed: even with
+  // both transposes it is several times faster than the NCHW kernel.
+  const bool dw_nhwc = s.dw && qconv_dw_nhwc_applies(g, s.out);
+  if (s.isa != Isa::ref && (dw_nhwc || in_l || out_l)) {
+    const uint8_t* xl = xu;
+    if (!in_l) {
+      uint8_t* t = buf(x_tmp, N * C * g.in_plane());
+      q_to_nhwc(xu, t, N, C, g.in_plane(), k.threads);
+      xl = t;
+    }
+    uint8_t* yl = out_l ? y : buf(y_tmp, N * M * g.out_plane());
+    if (dw_nhwc) qconv_dw_nhwc_u8s8(*s.dw, g, xl, static_cast<uint8_t>(x_zp), s.dw_packed, s.out, yl, k.threads);
+    else qconv_dw_u8s8_channels_last(s.isa, g, xl, x_zp, w, s.out, yl, k.threads);
+    if (!out_l) q_to_nchw(yl, y, N, M, g.out_plane(), k.threads);
+    return;
+  }
+  // NCHW kernels: the reference, or depthwise
+  const uint8_t* xc = xu;
+  if (in_l) {
+    uint8_t* t = buf(x_tmp, N * C * g.in_plane());
+    q_to_nchw(xu, t, N, C, g.in_plane(), k.threads);
+    xc = t;
+  }
+  uint8_t* yc = out_l ? buf(y_tmp, N * M * g.out_plane()) : y;
+  if (s.isa == Isa::ref) {
+    qconv_u8s8__ref(g, xc, x_zp, w, s.out, yc);
+  } else {
+    const QconvDwKernel& dk = qconv_dw_applies(g, s.out) ? qconv_dw_kernel(s.isa) : qconv_dw_kernels()[0];
+    qconv_dw_u8s8(dk, g, xc, x_zp, w, s.out, yc, k.threads);
+  }
+  if (out_l) q_to_nhwc(yc, y, N, M, g.out_plane(), k.threads);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "core/cpu.h"
 #include "quant/quantize.h"
 #include "runtime/kernels/qbinary.h"
+#include "runtime/kernels/qconv_layout.h"
 #include "runtime/kernels/reference/quantize_ref.h"
 #include "runtime/ops/ew_util.h"
 #include "runtime/ops/infer_util.h"
@@ -49,6 +50,45 @@ const uint8_t* q_as_u8(const Tensor& x, std::vector<uint8_t>& tmp, int32_t& zp, 
   for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] ^ 0x80u);
   zp += 128;
   return dst;
+}
+
+bool q_nhwc_in(const ir::Node& node) { return node.attr_i("qforge.nhwc_in", 0) != 0; }
+bool q_nhwc_out(const ir::Node& node) { return node.attr_i("qforge.nhwc_out", 0) != 0; }
+
+TypeShape q_dims_nchw(const ir::Node& node, const TypeShape& t, const char* what) {
+  if (!t.has_shape) return t;
+  if (t.rank() != 4) fail_node(node, "{} needs rank 4, got rank {}", what, t.rank());
+  TypeShape r = t;
+  r.dims = {t.dims[0], t.dims[3], t.dims[1], t.dims[2]};
+  return r;
+}
+
+TypeShape q_dims_nhwc(const ir::Node& node, const TypeShape& t, const char* what) {
+  if (!t.has_shape) return t;
+  if (t.rank() != 4) fail_node(node, "{} needs rank 4, got rank {}", what, t.rank());
+  TypeShape r = t;
+  r.dims = {t.dims[0], t.dims[2], t.dims[3], t.dims[1]};
+  return r;
+}
+
+Shape q_shape_nchw(const Shape& s) {
+  QF_CHECK(s.size() == 4);
+  return {s[0], s[3], s[1], s[2]};
+}
+
+// transpose(src, src_stride, dst, dst_stride, rows, cols): dst[j][i] = src[i][j], per image.
+void q_to_nhwc(const uint8_t* x, uint8_t* y, int64_t n, int64_t c, int64_t p, int threads) {
+  const TransposeU8Fn t = transpose_u8_kernel(active_isa());
+  const auto z = [](int64_t v) { return static_cast<size_t>(v); };
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n > 1 && n * c * p > 65536)
+  for (int64_t i = 0; i < n; ++i) t(x + i * c * p, z(p), y + i * c * p, z(c), z(c), z(p));
+}
+
+void q_to_nchw(const uint8_t* x, uint8_t* y, int64_t n, int64_t c, int64_t p, int threads) {
+  const TransposeU8Fn t = transpose_u8_kernel(active_isa());
+  const auto z = [](int64_t v) { return static_cast<size_t>(v); };
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n > 1 && n * c * p > 65536)
+  for (int64_t i = 0; i < n; ++i) t(x + i * c * p, z(c), y + i * c * p, z(p), z(p), z(c));
 }
 
 namespace {

@@ -4,11 +4,15 @@
 // divisor: in-bounds window positions, or with count_include_pad the positions inside the padded
 // extent (as avgpool_f32__ref); the whole plane for the global pool. The unlowered graph sums the
 // dequantized floats and divides: the two agree to within one quantization step.
+// Channels-last x / y (qforge.nhwc_in / nhwc_out, qlinear.h): the kernels of kernels/qpool_nhwc.h
+// (bit-identical to the NCHW ones); where the two layouts differ, y is transposed after the kernel
+// of x's layout.
 #include <algorithm>
 #include <limits>
 #include <memory>
 
 #include "quant/requantize.h"
+#include "runtime/kernels/qpool_nhwc.h"
 #include "runtime/kernels/reference/pool_ref.h"
 #include "runtime/kernels/reference/quantize_ref.h"
 #include "runtime/ops/conv_attrs.h"
@@ -21,12 +25,8 @@ namespace {
 
 bool is_global(const ir::Node& n) { return n.attr_i("qforge.global", 0) != 0; }
 
-std::vector<TypeShape> infer_qavgpool(const InferCtx& c) {
-  if (c.num_inputs() != 5) fail_node(c.node, "expects 5 inputs, got {}", c.num_inputs());
-  require_q8(c, 0, "x");
-  require_q8(c, 4, "y_zero_point");
+std::vector<TypeShape> infer_qavgpool_nchw(const InferCtx& c, const TypeShape& x) {
   const DType out_t = c.in(4).dtype;
-  const TypeShape& x = c.in(0);
   if (!x.has_shape) return {TypeShape::unknown_rank(out_t)};
   const int nd = x.rank() - 2;
   if (nd < 1 || nd > 3) fail_node(c.node, "x has rank {}, expected 3 to 5", x.rank());
@@ -41,6 +41,16 @@ std::vector<TypeShape> infer_qavgpool(const InferCtx& c) {
     y.dims.push_back(in.is_known() ? ir::Dim::known(conv_axis(c.node, a, i, in.value).out) : ir::Dim{});
   }
   return {y};
+}
+
+std::vector<TypeShape> infer_qavgpool(const InferCtx& c) {
+  if (c.num_inputs() != 5) fail_node(c.node, "expects 5 inputs, got {}", c.num_inputs());
+  require_q8(c, 0, "x");
+  require_q8(c, 4, "y_zero_point");
+  const bool in_l = q_nhwc_in(c.node);
+  std::vector<TypeShape> y = infer_qavgpool_nchw(c, in_l ? q_dims_nchw(c.node, c.in(0), "qforge.nhwc_in") : c.in(0));
+  if (q_nhwc_out(c.node)) y[0] = q_dims_nhwc(c.node, y[0], "qforge.nhwc_out");
+  return y;
 }
 
 PoolGeom qpool_geom(const ir::Node& node, const Shape& x) {
@@ -85,43 +95,16 @@ std::shared_ptr<void> prepare_qavgpool(const ir::Node& node, std::span<const Ten
   return s;
 }
 
-// The window's valid taps along one axis: k in [lo, hi) (i = o*stride − pad + k*dilation in [0, in)),
-// and how many taps lie inside the padded extent (for count_include_pad).
-struct TapRange {
-  int64_t lo, hi, padded;
-};
-TapRange tap_range(const PoolGeom& g, int a, int64_t o) {
-  TapRange t{g.kernel[a], 0, 0};
-  for (int64_t k = 0; k < g.kernel[a]; ++k) {
-    const int64_t i = o * g.stride[a] - g.pad_begin[a] + k * g.dilation[a];
-    t.padded += i < g.in[a] + g.pad_end[a];
-    if (i >= 0 && i < g.in[a]) t.lo = std::min(t.lo, k), t.hi = k + 1;
-  }
-  if (t.hi == 0) t.lo = 0;
-  return t;
-}
-
-// Per axis, the tap range of every output position (computed once per call).
-struct TapRanges {
-  std::vector<TapRange> axis[3];
-};
-TapRanges tap_ranges(const PoolGeom& g) {
-  TapRanges r;
-  for (int a = 0; a < 3; ++a)
-    for (int64_t o = 0; o < g.out[a]; ++o) r.axis[a].push_back(tap_range(g, a, o));
-  return r;
-}
-
 template <class T>
-void qavgpool_plane(const PoolGeom& g, const TapRanges& tr, const std::vector<float>& scale_of, const QPoolState& s,
+void qavgpool_plane(const PoolGeom& g, const QPoolTaps& tr, const std::vector<float>& scale_of, const QPoolState& s,
                     const T* x, int32_t x_zp, T* y) {
   int64_t i = 0;
   for (int64_t od = 0; od < g.out[0]; ++od) {
-    const TapRange& rd = tr.axis[0][od];
+    const QPoolTap& rd = tr.axis[0][od];
     for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-      const TapRange& rh = tr.axis[1][oh];
+      const QPoolTap& rh = tr.axis[1][oh];
       for (int64_t ow = 0; ow < g.out[2]; ++ow) {
-        const TapRange& rw = tr.axis[2][ow];
+        const QPoolTap& rw = tr.axis[2][ow];
         int32_t acc = 0;
         for (int64_t kd = rd.lo; kd < rd.hi; ++kd) {
           const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
@@ -134,7 +117,7 @@ void qavgpool_plane(const PoolGeom& g, const TapRanges& tr, const std::vector<fl
         // Taps inside x form a box: i is monotonic in k, so each axis's valid taps are contiguous.
         const int64_t valid = [&] {
           int64_t v[3];
-          const TapRange* r[3] = {&rd, &rh, &rw};
+          const QPoolTap* r[3] = {&rd, &rh, &rw};
           for (int a = 0; a < 3; ++a) v[a] = r[a]->hi - r[a]->lo;
           return v[0] * v[1] * v[2];
         }();
@@ -158,22 +141,62 @@ void qavgpool_global(int64_t planes, int64_t plane, const QPoolState& s, const T
   }
 }
 
+// The logical (NCHW) geometry of the node's x.
+PoolGeom qpool_geom_of(const KernelCtx& k) {
+  const Shape& x = k.inputs[0].shape();
+  return qpool_geom(k.node, q_nhwc_in(k.node) ? q_shape_nchw(x) : x);
+}
+
+// Runs the kernel of x's layout — nchw(x, y) or nhwc(x, y), y in the same layout — and transposes y
+// where the node's output layout differs (a 1×1 output plane has the same bytes in both).
+template <class T, class Nchw, class Nhwc>
+void run_in_layouts(KernelCtx& k, const PoolGeom& g, Nchw nchw, Nhwc nhwc) {
+  const bool in_l = q_nhwc_in(k.node), out_l = q_nhwc_out(k.node);
+  const T* x = k.inputs[0].data<T>();
+  T* y = k.outputs[0].data<T>();
+  const int64_t P = g.out_plane();
+  if (in_l == out_l || P == 1) {
+    if (in_l) nhwc(x, y);
+    else nchw(x, y);
+    return;
+  }
+  static thread_local std::vector<uint8_t> tmp;
+  tmp.resize(static_cast<size_t>(k.outputs[0].numel()));
+  T* t = reinterpret_cast<T*>(tmp.data());
+  auto* yb = reinterpret_cast<uint8_t*>(y);
+  if (in_l) {
+    nhwc(x, t);
+    q_to_nchw(tmp.data(), yb, g.batch, g.channels, P, k.threads);
+  } else {
+    nchw(x, t);
+    q_to_nhwc(tmp.data(), yb, g.batch, g.channels, P, k.threads);
+  }
+}
+
 template <class T>
 void qavgpool(KernelCtx& k, const QPoolState& s, int32_t x_zp) {
-  const Tensor& x = k.inputs[0];
-  const PoolGeom g = qpool_geom(k.node, x.shape());
-  const T* xs = x.data<T>();
-  T* y = k.outputs[0].data<T>();
+  const PoolGeom g = qpool_geom_of(k);
   const int64_t planes = g.batch * g.channels;
-  if (is_global(k.node)) return qavgpool_global(planes, g.in_plane(), s, xs, x_zp, y, k.threads);
+  const int threads = k.threads;
+  if (is_global(k.node)) {
+    const float scale = static_cast<float>(s.ratio / static_cast<double>(std::max<int64_t>(g.in_plane(), 1)));
+    const QAvgPoolOut o{&scale, s.y_zp, s.qmin, s.qmax, false};
+    return run_in_layouts<T>(
+        k, g, [&](const T* x, T* y) { qavgpool_global(planes, g.in_plane(), s, x, x_zp, y, threads); },
+        [&](const T* x, T* y) { qavgpool_global_nhwc(g.batch, g.in_plane(), g.channels, o, x, x_zp, y, threads); });
+  }
   // requantization scale per divisor (1 .. kernel size), computed once: x_scale / (y_scale · divisor)
   std::vector<float> scale_of(static_cast<size_t>(g.kernel[0] * g.kernel[1] * g.kernel[2] + 1));
   for (size_t d = 0; d < scale_of.size(); ++d)
     scale_of[d] = static_cast<float>(s.ratio / static_cast<double>(std::max<size_t>(d, 1)));
-  const TapRanges tr = tap_ranges(g);
-#pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && planes > 1)
-  for (int64_t p = 0; p < planes; ++p)
-    qavgpool_plane(g, tr, scale_of, s, xs + p * g.in_plane(), x_zp, y + p * g.out_plane());
+  const QAvgPoolOut o{scale_of.data(), s.y_zp, s.qmin, s.qmax, s.include_pad};
+  const auto nchw = [&](const T* x, T* y) {
+    const QPoolTaps tr = qpool_taps(g);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
+    for (int64_t p = 0; p < planes; ++p)
+      qavgpool_plane(g, tr, scale_of, s, x + p * g.in_plane(), x_zp, y + p * g.out_plane());
+  };
+  run_in_layouts<T>(k, g, nchw, [&](const T* x, T* y) { qavgpool_nhwc(g, o, x, x_zp, y, threads); });
 }
 
 void compute_qavgpool(KernelCtx& k) {
@@ -189,7 +212,7 @@ void compute_qavgpool(KernelCtx& k) {
 std::vector<TypeShape> infer_qmaxpool(const InferCtx& c) {
   if (c.num_inputs() != 1) fail_node(c.node, "expects 1 input, got {}", c.num_inputs());
   require_q8(c, 0, "x");
-  const TypeShape& x = c.in(0);
+  const TypeShape x = q_nhwc_in(c.node) ? q_dims_nchw(c.node, c.in(0), "qforge.nhwc_in") : c.in(0);
   if (!x.has_shape) return {TypeShape::unknown_rank(x.dtype)};
   const int nd = x.rank() - 2;
   if (nd < 1 || nd > 3) fail_node(c.node, "x has rank {}, expected 3 to 5", x.rank());
@@ -199,7 +222,7 @@ std::vector<TypeShape> infer_qmaxpool(const InferCtx& c) {
     const ir::Dim& in = x.dims[i + 2];
     y.dims.push_back(in.is_known() ? ir::Dim::known(conv_axis(c.node, a, i, in.value).out) : ir::Dim{});
   }
-  return {y};
+  return {q_nhwc_out(c.node) ? q_dims_nhwc(c.node, y, "qforge.nhwc_out") : y};
 }
 
 // Per output row: the column-wise max over the window's valid input rows (contiguous, vectorises),
@@ -276,21 +299,27 @@ void qmaxpool_2x2s2(const PoolGeom& g, const T* x, T* y, int threads) {
 }
 
 template <class T>
-void qmaxpool(KernelCtx& k) {
-  const PoolGeom g = qpool_geom(k.node, k.inputs[0].shape());
-  const T* x = k.inputs[0].data<T>();
-  T* y = k.outputs[0].data<T>();
+void qmaxpool_nchw(const PoolGeom& g, const T* x, T* y, int threads) {
   const int64_t planes = g.batch * g.channels;
   if (is_maxpool_2x2s2(g)) {
-    qmaxpool_2x2s2(g, x, y, k.threads);
+    qmaxpool_2x2s2(g, x, y, threads);
     return;
   }
-#pragma omp parallel num_threads(k.threads) if (k.threads > 1 && planes * g.in_plane() > 65536)
+#pragma omp parallel num_threads(threads) if (threads > 1 && planes * g.in_plane() > 65536)
   {
     std::vector<T> rowmax(static_cast<size_t>(g.in[2]));
 #pragma omp for schedule(static)
     for (int64_t p = 0; p < planes; ++p) qmaxpool_plane(g, x + p * g.in_plane(), y + p * g.out_plane(), rowmax.data());
   }
+}
+
+template <class T>
+void qmaxpool(KernelCtx& k) {
+  const PoolGeom g = qpool_geom_of(k);
+  const int threads = k.threads;
+  run_in_layouts<T>(
+      k, g, [&](const T* x, T* y) { qmaxpool_nchw(g, x, y, threads); },
+      [&](const T* x, T* y) { qmaxpool_nhwc(g, x, y, threads); });
 }
 
 void compute_qmaxpool(KernelCtx& k) {
