@@ -35,6 +35,7 @@ CpuFeatures detect() {
   f.avx512bw = zmm && (b & (1u << 30));
   f.avx512vl = zmm && (b & (1u << 31));
   f.avx512vnni = zmm && (c & (1u << 11));
+  f.avx512vbmi = zmm && (c & (1u << 1));
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
     f.avx512bf16 = zmm && (a & (1u << 5));
     f.avxvnni = ymm && (a & (1u << 4));

@@ -12,6 +12,7 @@ struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
   bool avx512vnni = false, avx512bf16 = false, avxvnni = false;
+  bool avx512vbmi = false;  // VPERMB / VPERMI2B (byte table lookups)
 };
 
 const CpuFeatures& cpu_features();

@@ -9,6 +9,7 @@
 
 #include "linear_test_util.h"
 #include "quant/quantize.h"
+#include "runtime/kernels/qbinary.h"
 
 using namespace qforge;
 using namespace qforge::runtime;
@@ -71,3 +72,26 @@ TEST(QlinearBinary, SameShapeEqualsDefinition) {
 }
 
 }  // namespace
+
+namespace qforge::runtime {
+namespace {
+
+TEST(QLutKernel, VbmiEqualsTheTableLookup) {
+  if (!cpu_features().avx512vbmi) GTEST_SKIP() << "no AVX-512 VBMI";
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> u(0, 255);
+  uint8_t table[256];
+  for (auto& v : table) v = static_cast<uint8_t>(u(rng));
+  for (uint8_t flip : {0, 0x80})
+    for (int64_t n : {0, 1, 63, 64, 65, 127, 200, 1000}) {
+      std::vector<uint8_t> x(static_cast<size_t>(n) + 64), y(static_cast<size_t>(n) + 64, 0xEE);
+      for (auto& v : x) v = static_cast<uint8_t>(u(rng));
+      if (n >= 2) x[0] = 0, x[1] = 255;
+      qlut_8__avx512vbmi(table, flip, x.data(), y.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[i], table[x[i] ^ flip]) << "n " << n << " at " << i;
+      for (size_t i = static_cast<size_t>(n); i < y.size(); ++i) ASSERT_EQ(y[i], 0xEE) << "wrote past n = " << n;
+    }
+}
+
+}  // namespace
+}  // namespace qforge::runtime

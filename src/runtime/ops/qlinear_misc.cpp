@@ -125,9 +125,13 @@ void compute_qlut(KernelCtx& k) {
   const uint8_t flip = x.dtype() == DType::s8 ? 0x80 : 0;
   const int64_t n = x.numel();
   const int64_t chunks = (n + kLutChunk - 1) / kLutChunk;
+  const bool vbmi = active_isa() >= Isa::avx512 && cpu_features().avx512vbmi;
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && n > (1 << 18))
-  for (int64_t c = 0; c < chunks; ++c)
-    lut1(xs, tab, flip, y, c * kLutChunk, std::min(n, (c + 1) * kLutChunk));
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t i0 = c * kLutChunk, i1 = std::min(n, (c + 1) * kLutChunk);
+    if (vbmi) qlut_8__avx512vbmi(tab, flip, xs + i0, y + i0, i1 - i0);
+    else lut1(xs, tab, flip, y, i0, i1);
+  }
 }
 
 // ---- QAdd / QMul ----

@@ -37,3 +37,22 @@ void qbinary_8__avx512(const QBinaryParams& p, const uint8_t* a, const uint8_t* 
 }
 
 }  // namespace qforge::runtime
+
+namespace qforge::runtime {
+
+__attribute__((target("avx512vbmi"))) void qlut_8__avx512vbmi(const uint8_t* table, uint8_t flip, const uint8_t* x,
+                                                               uint8_t* y, int64_t n) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  const __m512i f = _mm512_set1_epi8(static_cast<char>(flip));
+  int64_t i = 0;
+  for (; i < n; i += 64) {
+    const __mmask64 m = n - i >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - i)) - 1;
+    const __m512i idx = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + i), f);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, idx, t1);  // entries 0..127 (index bits 0..6)
+    const __m512i hi = _mm512_permutex2var_epi8(t2, idx, t3);  // entries 128..255
+    _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi));
+  }
+}
+
+}  // namespace qforge::runtime
