@@ -183,12 +183,15 @@ void Session::infer_step(Step& s, std::span<const Tensor> ins) {
   if (!s.probed) {
     s.probed = true;
     // N.B. integer and bool runtime inputs (indices, shapes, modes) may be checked by the inference
-    // even where they do not set the output shape: such steps always run it.
+    // even where they do not set the output shape: such steps always run it. 8-bit integers are
+    // quantized data (ONNX takes indices, shapes and counts as int32 / int64), so the integer
+    // nodes of a lowered model cache their types like float nodes.
     bool plain = true;
     for (size_t i = 0; i < s.in.size(); ++i)
       if (s.in[i] >= 0 && constants_[s.in[i]].empty()) {
         ic.values[i] = nullptr;
-        if (!ins[i].empty() && !dtype_is_float(ins[i].dtype())) plain = false;
+        const DType t = ins[i].empty() ? DType::f32 : ins[i].dtype();
+        if (!dtype_is_float(t) && t != DType::u8 && t != DType::s8) plain = false;
       }
     if (plain) try {
       const std::vector<TypeShape> blind = s.op->infer(ic);
