@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "runtime/kernels/qconv_implicit.h"
 #include "runtime/kernels/qconv_layout.h"
+#include "runtime/kernels/reference/parallel_ref.h"
 #include "runtime/kernels/reference/qconv_ref.h"
 
 namespace qforge::runtime {
@@ -171,14 +172,13 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
     const uint8_t* xt = x + n0 * g.in_plane() * C;  // x_is_a: x itself
     if (!x_is_a) {
       uint8_t* xw = scratch(xt_buf, static_cast<size_t>(nb * padded_plane * C) + 64);  // spare bytes: im2col moves
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1)
-      for (int64_t i = 0; i < nb; ++i) {
+      parallel_tasks(nb, threads, [&](int64_t i) {
         static thread_local std::vector<uint8_t> tmp;
         const uint8_t* xi = x + (n0 + i) * C * g.in_plane();
         uint8_t* di = xw + i * padded_plane * C;
         if (layout.x_nhwc) nhwc_to_padded(g, xi, x_zp, di);
         else to_padded_nhwc(g, transpose, xi, x_zp, di, tmp);
-      }
+      });
       xt = xw;
     }
     uint8_t* ct = layout.y_nhwc ? yb : scratch(c_buf, static_cast<size_t>(rows * M) * esz);
@@ -190,13 +190,12 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
       if (!pointwise) {
         // One task per output row (image, od, oh); no divisions in the inner loop.
         const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows * Kg > 32768)
-        for (int64_t t = 0; t < nb * OD * OH; ++t) {
+        parallel_tasks(nb * OD * OH, rows * Kg > 32768 ? threads : 1, [&](int64_t t) {
           const int64_t n = t / (OD * OH), od = (t / OH) % OD, oh = t % OH;
           const uint8_t* xn = xt + n * padded_plane * C;
           if (k.isa >= Isa::avx512) qconv_im2col_row__avx512(g, xn, grp, od, oh, Kg, a_w + (t * OW) * Kg);
           else im2col_output_row(g, xn, grp, od, oh, Kg, a_w + (t * OW) * Kg);
-        }
+        });
       }
       QgemmOutputStage st = out;
       if (st.bias) st.bias += grp * Mg;
@@ -208,19 +207,18 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
     if (layout.y_nhwc) continue;  // the products are y's rows
     // ct [rows][M] → y [n][M][P]
     if (esz == 1) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && nb > 1 && rows * M > 65536)
-      for (int64_t n = 0; n < nb; ++n)
+      parallel_tasks(nb, rows * M > 65536 ? threads : 1, [&](int64_t n) {
         transpose(ct + static_cast<size_t>(n * P * M), static_cast<size_t>(M), yb + static_cast<size_t>(n * M * P),
                   static_cast<size_t>(P), static_cast<size_t>(P), static_cast<size_t>(M));
+      });
       continue;
     }
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows * M > 65536)
-    for (int64_t i = 0; i < nb * M; ++i) {
+    parallel_tasks(nb * M, rows * M > 65536 ? threads : 1, [&](int64_t i) {
       const int64_t n = i / M, m = i % M;
       uint8_t* dst = yb + static_cast<size_t>((n * M + m) * P) * esz;
       const uint8_t* src = ct + static_cast<size_t>((n * P) * M + m) * esz;
       for (int64_t p = 0; p < P; ++p) std::memcpy(dst + p * 4, src + p * M * 4, 4);
-    }
+    });
   }
 }
 
@@ -247,11 +245,10 @@ void qconv_dw_u8s8(const QconvDwKernel& k, const ConvGeom& g, const uint8_t* x, 
   const int64_t C = g.in_channels, esz = static_cast<int64_t>(out_bytes(out.type));
   const int64_t cb = std::max<int64_t>(1, std::min<int64_t>(C, 16384 / std::max<int64_t>(g.out_plane(), 1)));
   const int64_t blocks = (C + cb - 1) / cb, tasks = g.batch * blocks;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && tasks > 1)
-  for (int64_t t = 0; t < tasks; ++t) {
+  parallel_tasks(tasks, threads, [&](int64_t t) {
     const int64_t n = t / blocks, c0 = (t % blocks) * cb, c1 = std::min(C, c0 + cb);
     k.fn(g, x + n * C * g.in_plane(), x_zp, w, out, static_cast<uint8_t*>(y) + n * C * g.out_plane() * esz, c0, c1);
-  }
+  });
 }
 
 void qconv_dw_u8s8_channels_last(Isa isa, const ConvGeom& g, const uint8_t* x, int32_t x_zp, const int8_t* w,
@@ -264,12 +261,10 @@ void qconv_dw_u8s8_channels_last(Isa isa, const ConvGeom& g, const uint8_t* x, i
   uint8_t* yc = scratch(yb, static_cast<size_t>(g.batch * C * OP));
   const auto z = [](int64_t v) { return static_cast<size_t>(v); };
   auto* yo = static_cast<uint8_t*>(y);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g.batch > 1)
-  for (int64_t n = 0; n < g.batch; ++n) transpose(x + n * IP * C, z(C), xc + n * C * IP, z(IP), z(IP), z(C));
+  parallel_tasks(g.batch, threads, [&](int64_t n) { transpose(x + n * IP * C, z(C), xc + n * C * IP, z(IP), z(IP), z(C)); });
   const QconvDwKernel& k = qconv_dw_applies(g, out) ? qconv_dw_kernel(isa) : kQconvDwKernels[0];
   qconv_dw_u8s8(k, g, xc, x_zp, w, out, yc, threads);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g.batch > 1)
-  for (int64_t n = 0; n < g.batch; ++n) transpose(yc + n * C * OP, z(OP), yo + n * OP * C, z(C), z(C), z(OP));
+  parallel_tasks(g.batch, threads, [&](int64_t n) { transpose(yc + n * C * OP, z(OP), yo + n * OP * C, z(C), z(C), z(OP)); });
 }
 
 QconvDwPlane qconv_dw_plane_dims(const ConvGeom& g, int64_t slack) {

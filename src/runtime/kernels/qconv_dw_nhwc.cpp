@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "runtime/kernels/reference/parallel_ref.h"
 #include "runtime/kernels/reference/qconv_dw_nhwc_ref.h"
 
 namespace qforge::runtime {
@@ -106,8 +107,7 @@ void qconv_dw_nhwc_u8s8(const QconvDwNhwcKernel& k, const ConvGeom& g, const uin
   a.g = &g, a.x = x, a.x_zp = x_zp, a.w = &w, a.seed = seed.data(), a.scale = scale.data(), a.out = &out, a.y = y;
   const int64_t rows = g.batch * g.out[1];
   const int64_t tasks = std::clamp<int64_t>(threads, 1, std::max<int64_t>(rows, 1));
-#pragma omp parallel for num_threads(threads) schedule(static) if (tasks > 1)
-  for (int64_t t = 0; t < tasks; ++t) k.fn(a, rows * t / tasks, rows * (t + 1) / tasks);
+  parallel_tasks(tasks, threads, [&](int64_t t) { k.fn(a, rows * t / tasks, rows * (t + 1) / tasks); });
 }
 
 }  // namespace qforge::runtime

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "runtime/kernels/reference/parallel_ref.h"
+
 namespace qforge::runtime {
 
 bool qconv_implicit_kernel(const QgemmKernel& k, const ConvGeom& g) {
@@ -40,8 +42,7 @@ void qconv_implicit_gemm(const QgemmKernel& k, const ConvGeom& g, const uint8_t*
   const size_t panels = (static_cast<size_t>(M) + NR - 1) / NR;
   const int64_t rb = static_cast<int64_t>(MR) * 8;  // rows per task
   const int64_t blocks = (V + rb - 1) / rb, tasks = nb * blocks;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && tasks > 1)
-  for (int64_t t = 0; t < tasks; ++t) {
+  parallel_tasks(tasks, threads, [&](int64_t t) {
     const int64_t n = t / blocks, r0 = (t % blocks) * rb, r1 = std::min(V, r0 + rb);
     const uint8_t* xn = xt + n * plane;
     uint8_t* cn = ct + static_cast<size_t>(n * OH * OW * M) * esz;
@@ -67,7 +68,7 @@ void qconv_implicit_gemm(const QgemmKernel& k, const ConvGeom& g, const uint8_t*
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace qforge::runtime

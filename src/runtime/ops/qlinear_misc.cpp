@@ -7,6 +7,7 @@
 #include "quant/quantize.h"
 #include "runtime/kernels/qbinary.h"
 #include "runtime/kernels/qconv_layout.h"
+#include "runtime/kernels/reference/parallel_ref.h"
 #include "runtime/kernels/reference/quantize_ref.h"
 #include "runtime/ops/ew_util.h"
 #include "runtime/ops/infer_util.h"
@@ -46,8 +47,9 @@ const uint8_t* q_as_u8(const Tensor& x, std::vector<uint8_t>& tmp, int32_t& zp, 
   if (tmp.size() < static_cast<size_t>(n)) tmp.resize(static_cast<size_t>(n));
   const auto* src = x.data<uint8_t>();
   uint8_t* dst = tmp.data();
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n > (1 << 18))
-  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] ^ 0x80u);
+  parallel_chunks(n, n > (1 << 18) ? threads : 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) dst[i] = static_cast<uint8_t>(src[i] ^ 0x80u);
+  });
   zp += 128;
   return dst;
 }
@@ -80,15 +82,15 @@ Shape q_shape_nchw(const Shape& s) {
 void q_to_nhwc(const uint8_t* x, uint8_t* y, int64_t n, int64_t c, int64_t p, int threads) {
   const TransposeU8Fn t = transpose_u8_kernel(active_isa());
   const auto z = [](int64_t v) { return static_cast<size_t>(v); };
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n > 1 && n * c * p > 65536)
-  for (int64_t i = 0; i < n; ++i) t(x + i * c * p, z(p), y + i * c * p, z(c), z(c), z(p));
+  parallel_tasks(n, n * c * p > 65536 ? threads : 1,
+                 [&](int64_t i) { t(x + i * c * p, z(p), y + i * c * p, z(c), z(c), z(p)); });
 }
 
 void q_to_nchw(const uint8_t* x, uint8_t* y, int64_t n, int64_t c, int64_t p, int threads) {
   const TransposeU8Fn t = transpose_u8_kernel(active_isa());
   const auto z = [](int64_t v) { return static_cast<size_t>(v); };
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n > 1 && n * c * p > 65536)
-  for (int64_t i = 0; i < n; ++i) t(x + i * c * p, z(c), y + i * c * p, z(p), z(p), z(c));
+  parallel_tasks(n, n * c * p > 65536 ? threads : 1,
+                 [&](int64_t i) { t(x + i * c * p, z(c), y + i * c * p, z(p), z(p), z(c)); });
 }
 
 namespace {
@@ -126,12 +128,11 @@ void compute_qlut(KernelCtx& k) {
   const int64_t n = x.numel();
   const int64_t chunks = (n + kLutChunk - 1) / kLutChunk;
   const bool vbmi = active_isa() >= Isa::avx512 && cpu_features().avx512vbmi;
-#pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && n > (1 << 18))
-  for (int64_t c = 0; c < chunks; ++c) {
+  parallel_tasks(chunks, n > (1 << 18) ? k.threads : 1, [&](int64_t c) {
     const int64_t i0 = c * kLutChunk, i1 = std::min(n, (c + 1) * kLutChunk);
     if (vbmi) qlut_8__avx512vbmi(tab, flip, xs + i0, y + i0, i1 - i0);
     else lut1(xs, tab, flip, y, i0, i1);
-  }
+  });
 }
 
 // ---- QAdd / QMul ----
@@ -224,12 +225,11 @@ void compute_qbinary(KernelCtx& k) {
   if (a.shape() == b.shape()) {
     const int64_t chunks = (n + kLutChunk - 1) / kLutChunk;
     const bool vec = s.vector_exact && active_isa() >= Isa::avx512;
-#pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1 && n > (1 << 16))
-    for (int64_t c = 0; c < chunks; ++c) {
+    parallel_tasks(chunks, n > (1 << 16) ? k.threads : 1, [&](int64_t c) {
       const int64_t i0 = c * kLutChunk, i1 = std::min(n, i0 + kLutChunk);
       if (vec) qbinary_8__avx512(s.params, pa + i0, pb + i0, py + i0, i1 - i0);
       else lut2(pa, pb, tab, fa, fb, py, i0, i1);
-    }
+    });
     return;
   }
   const Shape& out = y.shape();
