@@ -184,25 +184,27 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
     uint8_t* ct = layout.y_nhwc ? yb : scratch(c_buf, static_cast<size_t>(rows * M) * esz);
     if (implicit) {  // patches read in place from the padded input: no im2col matrix
       qconv_implicit_gemm(k, g, xt, nb, x_zp, w.implicit, out, ct, esz, threads);
-    } else for (int64_t grp = 0; grp < G; ++grp) {
-      uint8_t* a_w = pointwise ? nullptr : scratch(a_buf, static_cast<size_t>(rows * Kg));
-      const uint8_t* a = pointwise ? xt : a_w;
-      if (!pointwise) {
-        // One task per output row (image, od, oh); no divisions in the inner loop.
-        const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
-        parallel_tasks(nb * OD * OH, rows * Kg > 32768 ? threads : 1, [&](int64_t t) {
-          const int64_t n = t / (OD * OH), od = (t / OH) % OD, oh = t % OH;
-          const uint8_t* xn = xt + n * padded_plane * C;
-          if (k.isa >= Isa::avx512) qconv_im2col_row__avx512(g, xn, grp, od, oh, Kg, a_w + (t * OW) * Kg);
-          else im2col_output_row(g, xn, grp, od, oh, Kg, a_w + (t * OW) * Kg);
-        });
+    } else {
+      for (int64_t grp = 0; grp < G; ++grp) {
+        uint8_t* a_w = pointwise ? nullptr : scratch(a_buf, static_cast<size_t>(rows * Kg));
+        const uint8_t* a = pointwise ? xt : a_w;
+        if (!pointwise) {
+          // One task per output row (image, od, oh); no divisions in the inner loop.
+          const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
+          parallel_tasks(nb * OD * OH, rows * Kg > 32768 ? threads : 1, [&](int64_t t) {
+            const int64_t n = t / (OD * OH), od = (t / OH) % OD, oh = t % OH;
+            const uint8_t* xn = xt + n * padded_plane * C;
+            if (k.isa >= Isa::avx512) qconv_im2col_row__avx512(g, xn, grp, od, oh, Kg, a_w + (t * OW) * Kg);
+            else im2col_output_row(g, xn, grp, od, oh, Kg, a_w + (t * OW) * Kg);
+          });
+        }
+        QgemmOutputStage st = out;
+        if (st.bias) st.bias += grp * Mg;
+        if (st.scale) st.scale += grp * Mg;
+        if (st.bias_f32) st.bias_f32 += grp * Mg;
+        qgemm_u8s8(k, static_cast<size_t>(rows), a, static_cast<size_t>(pointwise ? C : Kg), x_zp, w.groups[grp], st,
+                   ct + static_cast<size_t>(grp * Mg) * esz, static_cast<size_t>(M), threads);
       }
-      QgemmOutputStage st = out;
-      if (st.bias) st.bias += grp * Mg;
-      if (st.scale) st.scale += grp * Mg;
-      if (st.bias_f32) st.bias_f32 += grp * Mg;
-      qgemm_u8s8(k, static_cast<size_t>(rows), a, static_cast<size_t>(pointwise ? C : Kg), x_zp, w.groups[grp], st,
-                 ct + static_cast<size_t>(grp * Mg) * esz, static_cast<size_t>(M), threads);
     }
     if (layout.y_nhwc) continue;  // the products are y's rows
     // ct [rows][M] → y [n][M][P]

@@ -9,7 +9,9 @@
 //    Images are batched into one product (more rows for the threads) in chunks of bounded size.
 //    Channels-last x (QconvLayout::x_nhwc) skips the transpose (rows are copied into the padded
 //    buffer, and a 1×1 / stride 1 / unpadded conv reads x itself as A: no copy at all); channels-last
-//    y receives the products directly (no transpose back).
+//    y receives the products directly (no transpose back). Where the implicit GEMM applies
+//    (qconv_implicit.h: group 1, 2-D, stride 1, dilation 1, not 1×1, an ISA with segmented tiles) the
+//    patches are read in place from the padded buffer and A is never built.
 //  - direct depthwise (group == C == M, 1-D / 2-D): one table of kernels (ref, AVX2, AVX-512), see
 //    qconv_dw_u8s8__avx512 for the layout.
 #pragma once
