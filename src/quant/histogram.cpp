@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/cpu.h"
 #include "core/error.h"
 
 namespace qforge::quant {
@@ -59,11 +60,29 @@ void Histogram::add(std::span<const float> values, float vmin, float vmax) {
   }
   // v >= -T, so (v + T) * scale > -1 and truncation equals floor after the clamp to [0, N - 1].
   const double t = threshold_, scale = n / (2 * threshold_);
-  for (float v : values) {
-    auto idx = static_cast<int64_t>((v + t) * scale);
-    idx = std::clamp<int64_t>(idx, 0, n - 1);
-    ++counts_[idx];
+  const auto bin = [&](std::span<const float> vs, int64_t* counts) {
+    for (float v : vs) {
+      auto idx = static_cast<int64_t>((v + t) * scale);
+      idx = std::clamp<int64_t>(idx, 0, n - 1);
+      ++counts[idx];
+    }
+  };
+  // Large batches are binned by all threads into partial histograms, then summed: integer counts,
+  // so the result does not depend on the split.
+  const int threads = values.size() >= (size_t{1} << 16) ? default_threads() : 1;
+  if (threads <= 1) {
+    bin(values, counts_.data());
+    return;
   }
+  std::vector<std::vector<int64_t>> part(static_cast<size_t>(threads), std::vector<int64_t>(static_cast<size_t>(n), 0));
+  const size_t step = (values.size() + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int p = 0; p < threads; ++p) {
+    const size_t b = std::min(values.size(), static_cast<size_t>(p) * step);
+    bin(values.subspan(b, std::min(step, values.size() - b)), part[static_cast<size_t>(p)].data());
+  }
+  for (const auto& c : part)
+    for (int64_t j = 0; j < n; ++j) counts_[j] += c[j];
 }
 
 std::vector<int64_t> Histogram::folded_counts() const {
