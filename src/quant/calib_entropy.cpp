@@ -32,34 +32,31 @@
 #include <limits>
 
 #include "quant/histogram.h"
+#include "runtime/kernels/kl_sum.h"
 
 namespace qforge::quant {
 namespace {
 
-// ORT's smooth_distribution; false when every entry is zero (ORT returns None → divergence inf).
-bool smooth(std::vector<double>& d) {
-  int64_t zeros = 0;
-  for (double v : d) zeros += v == 0;
-  const int64_t nonzeros = static_cast<int64_t>(d.size()) - zeros;
-  if (nonzeros == 0) return false;
-  const double eps = 1e-4, eps1 = eps * static_cast<double>(zeros) / static_cast<double>(nonzeros);
-  for (double& v : d) v = v == 0 ? eps : v - eps1;
-  return true;
-}
-
-double kl_divergence(std::vector<double>& p, std::vector<double>& q) {
-  if (!smooth(p) || !smooth(q)) return std::numeric_limits<double>::infinity();
-  double sp = 0, sq = 0;
-  for (size_t k = 0; k < p.size(); ++k) {
-    sp += p[k];
-    sq += q[k];
+// KL(p || q) of two distributions given as counts, after ORT's smooth_distribution (zeros become
+// kKlEps, the non-zeros lose kKlEps · zeros / non-zeros, which keeps the totals sp and sq):
+//   sum_k p~_k/sp · log((p~_k/sp) / (q~_k/sq)) = kl_sum / sp + log(sq / sp)
+// inf where ORT gives none: p or q all zeros (smooth_distribution returns None), or a q value that
+// smoothing would make <= 0 (ORT asserts).
+double kl_divergence(const std::vector<double>& p, const std::vector<double>& q, double sp, double sq) {
+  const auto n = static_cast<int64_t>(p.size());
+  int64_t zp = 0, zq = 0;
+  double qmin = std::numeric_limits<double>::infinity();
+  for (int64_t k = 0; k < n; ++k) {
+    zp += p[k] == 0;
+    zq += q[k] == 0;
+    if (q[k] != 0 && q[k] < qmin) qmin = q[k];
   }
-  double s = 0;
-  for (size_t k = 0; k < p.size(); ++k) {
-    const double pk = p[k] / sp, qk = q[k] / sq;
-    if (pk > 0) s += pk * std::log(pk / qk);
-  }
-  return s;
+  if (zp == n || zq == n) return std::numeric_limits<double>::infinity();
+  const double e1p = runtime::kKlEps * static_cast<double>(zp) / static_cast<double>(n - zp);
+  const double e1q = runtime::kKlEps * static_cast<double>(zq) / static_cast<double>(n - zq);
+  if (!(qmin - e1q > 1e-300)) return std::numeric_limits<double>::infinity();
+  const double sum = runtime::kl_sum_f64(p.data(), q.data(), n, e1p, e1q);
+  return sum / sp + runtime::kl_log_f64(sq / sp);
 }
 
 class EntropyObserver final : public HistogramObserver {
@@ -71,20 +68,25 @@ class EntropyObserver final : public HistogramObserver {
     fail_if_empty();
     const int64_t n = hist_.bins(), zero_bin = n / 2;
     const bool one_sided = quantized_bins_ == 0 && hist_.min() >= 0;
-    std::vector<int64_t> hist = hist_.counts();
-    if (one_sided && zero_bin + 1 < n) hist[zero_bin] = hist[zero_bin + 1];
+    Hist h;
+    h.counts = hist_.counts();
+    if (one_sided && zero_bin + 1 < n) h.counts[zero_bin] = h.counts[zero_bin + 1];
     const int64_t levels = int64_t{1} << dtype_bits(scheme_.format);
     const int64_t nq = quantized_bins_ > 0 ? quantized_bins_ : std::min(levels, n / 2);
-    std::vector<int64_t> prefix(static_cast<size_t>(n + 1), 0);
-    for (int64_t j = 0; j < n; ++j) prefix[j + 1] = prefix[j] + hist[j];
+    h.prefix.assign(static_cast<size_t>(n + 1), 0);
+    h.nonzero.assign(static_cast<size_t>(n + 1), 0);
+    for (int64_t j = 0; j < n; ++j) {
+      h.prefix[j + 1] = h.prefix[j] + h.counts[j];
+      h.nonzero[j + 1] = h.nonzero[j] + (h.counts[j] != 0);
+    }
 
     double best = std::numeric_limits<double>::infinity();
     int64_t best_start = 0, best_end = n;
     bool found = false;
     Scratch scratch;
     auto consider = [&](int64_t start, int64_t end) {
-      const double div = quantized_bins_ == 0 ? divergence_fractional(hist, prefix, start, end, nq, scratch)
-                                              : divergence(hist, prefix, start, end, nq, scratch);
+      const double div = quantized_bins_ == 0 ? divergence_fractional(h, start, end, nq, scratch)
+                                              : divergence(h, start, end, nq, scratch);
       if (!found || div < best) {
         best = div;
         best_start = start;
@@ -109,21 +111,35 @@ class EntropyObserver final : public HistogramObserver {
     std::vector<int64_t> quantized;
   };
 
+  // The histogram as every window reads it: counts (the bin of 0 replaced for one-sided searches), and
+  // prefix sums of the counts and of the non-empty bins.
+  struct Hist {
+    std::vector<int64_t> counts, prefix, nonzero;
+    int64_t bins() const { return static_cast<int64_t>(counts.size()); }
+  };
+
+  // p: the window's counts with everything left of it added to its first bin and everything right of
+  // it to its last.
+  static void window_p(const Hist& h, int64_t start, int64_t end, std::vector<double>& p) {
+    const int64_t n = h.bins();
+    p.assign(h.counts.begin() + start, h.counts.begin() + end);
+    p.front() += static_cast<double>(h.prefix[start]);
+    p.back() += static_cast<double>(h.prefix[n] - h.prefix[end]);
+  }
+
   // KL(p || q) of the window [start, end) (outside counts folded into its end bins) quantized to nq
   // levels of whole bins, ORT's algorithm as in the comment at the top.
-  static double divergence(const std::vector<int64_t>& hist, const std::vector<int64_t>& prefix, int64_t start,
-                           int64_t end, int64_t nq, Scratch& s) {
-    const int64_t n = static_cast<int64_t>(hist.size()), size = end - start;
-    s.p.assign(hist.begin() + start, hist.begin() + end);
-    s.p.front() += static_cast<double>(prefix[start]);
-    s.p.back() += static_cast<double>(prefix[n] - prefix[end]);
-
+  static double divergence(const Hist& h, int64_t start, int64_t end, int64_t nq, Scratch& s) {
+    const int64_t size = end - start;
+    window_p(h, start, end, s.p);
     const int64_t merged = size / nq;
     s.quantized.assign(static_cast<size_t>(nq), 0);
-    for (int64_t g = 0; g < nq; ++g) s.quantized[g] = prefix[start + (g + 1) * merged] - prefix[start + g * merged];
-    s.quantized[nq - 1] += prefix[end] - prefix[start + nq * merged];
+    for (int64_t g = 0; g < nq; ++g)
+      s.quantized[g] = h.prefix[start + (g + 1) * merged] - h.prefix[start + g * merged];
+    s.quantized[nq - 1] += h.prefix[end] - h.prefix[start + nq * merged];
 
     s.q.assign(static_cast<size_t>(size), 0.0);
+    double sq = 0;
     for (int64_t g = 0; g < nq; ++g) {
       const int64_t b = g * merged, e = b + merged;
       int64_t norm = 0;
@@ -131,43 +147,50 @@ class EntropyObserver final : public HistogramObserver {
       if (norm == 0) continue;
       const auto level = static_cast<double>(s.quantized[g] / norm);  // ORT: int64 array, truncated
       for (int64_t k = b; k < e; ++k) s.q[k] = level;
+      sq += level * static_cast<double>(merged);
     }
-    return kl_divergence(s.p, s.q);
+    return kl_divergence(s.p, s.q, static_cast<double>(h.prefix[h.bins()]), sq);
   }
 
   // The same with levels of exactly w = size / nq bins (fractional merging): level g covers the bin
   // interval [g·w, (g + 1)·w), a bin straddling two levels gives each the share of its count that
   // falls inside (values uniform within a bin). q spreads each level's count over the non-empty bins
   // of p in proportion to their overlap with the level (TensorRT's q: zero where p is zero; mass kept).
-  static double divergence_fractional(const std::vector<int64_t>& hist, const std::vector<int64_t>& prefix,
-                                      int64_t start, int64_t end, int64_t nq, Scratch& s) {
-    const int64_t n = static_cast<int64_t>(hist.size()), size = end - start;
-    s.p.assign(hist.begin() + start, hist.begin() + end);
-    s.p.front() += static_cast<double>(prefix[start]);
-    s.p.back() += static_cast<double>(prefix[n] - prefix[end]);
+  // A level's first and last bins may overlap it partly; the bins between lie inside it (overlap 1) and
+  // are never the window's end bins, so their counts and non-empty bins come from the prefix sums.
+  static double divergence_fractional(const Hist& h, int64_t start, int64_t end, int64_t nq, Scratch& s) {
+    const int64_t size = end - start;
+    window_p(h, start, end, s.p);
     s.q.assign(static_cast<size_t>(size), 0.0);
+    const double* p = s.p.data();
+    double* q = s.q.data();
+    const int64_t* c = h.counts.data() + start;
     const double w = static_cast<double>(size) / static_cast<double>(nq);
+    double sq = 0;
     int64_t k0 = 0;  // first bin overlapping the current level
     for (int64_t g = 0; g < nq; ++g) {
       const double lo = g * w, hi = g == nq - 1 ? static_cast<double>(size) : (g + 1) * w;
       const auto k1 = std::min<int64_t>(size, static_cast<int64_t>(std::ceil(hi)));  // one past the last
-      double count = 0, support = 0;
-      for (int64_t k = k0; k < k1; ++k) {
-        const double ov = std::min<double>(k + 1, hi) - std::max<double>(k, lo);
-        count += ov * static_cast<double>(hist[start + k]);  // the window's own counts, not the outliers
-        if (s.p[k] != 0) support += ov;
+      const auto overlap = [&](int64_t k) { return std::min<double>(k + 1, hi) - std::max<double>(k, lo); };
+      const int64_t last = k1 - 1;
+      const double ov0 = overlap(k0), ov1 = last > k0 ? overlap(last) : 0;
+      double count = ov0 * static_cast<double>(c[k0]) + ov1 * static_cast<double>(c[last]);
+      double support = (p[k0] != 0 ? ov0 : 0) + (p[last] != 0 ? ov1 : 0);
+      if (last > k0 + 1) {  // interior bins k0 + 1 .. last - 1
+        count += static_cast<double>(h.prefix[start + last] - h.prefix[start + k0 + 1]);
+        support += static_cast<double>(h.nonzero[start + last] - h.nonzero[start + k0 + 1]);
       }
       if (support > 0) {
         const double density = count / support;
-        for (int64_t k = k0; k < k1; ++k) {
-          if (s.p[k] == 0) continue;
-          s.q[k] += density * (std::min<double>(k + 1, hi) - std::max<double>(k, lo));
-        }
+        if (p[k0] != 0) q[k0] += density * ov0;
+        for (int64_t k = k0 + 1; k < last; ++k) q[k] = p[k] != 0 ? density : 0.0;
+        if (last > k0 && p[last] != 0) q[last] += density * ov1;
+        sq += count;
       }
       k0 = std::max<int64_t>(k0, static_cast<int64_t>(std::floor(hi)));
       if (k0 >= size) break;
     }
-    return kl_divergence(s.p, s.q);
+    return kl_divergence(s.p, s.q, static_cast<double>(h.prefix[h.bins()]), sq);
   }
 
   int64_t quantized_bins_;  // 0: the scheme's levels

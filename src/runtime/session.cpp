@@ -227,15 +227,26 @@ Tensor Session::allocate(DType dtype, const Shape& shape) {
     return Tensor::with_storage(dtype, shape, std::move(storage));
   }
   size_t cap = (need + 63) / 64 * 64;
-  return Tensor::with_storage(dtype, shape, alloc_aligned(cap));
+  std::shared_ptr<std::byte> storage = alloc_aligned(cap);
+  if (capacity_.size() >= 4096)  // buffers given out as outputs and freed since: forget them
+    std::erase_if(capacity_, [](const auto& e) { return e.second.second.expired(); });
+  capacity_[storage.get()] = {cap, storage};
+  return Tensor::with_storage(dtype, shape, std::move(storage));
 }
 
 void Session::release(Tensor& t) {
-  // Only buffers nobody else holds (a hook or a caller may keep a reference) go back to the pool.
+  // Only buffers nobody else holds (a hook or a caller may keep a reference) go back to the pool, with
+  // the capacity they were allocated with (a buffer reused for a smaller value keeps its size).
   if (!t.empty() && t.storage().use_count() == 1) {
+    const std::shared_ptr<std::byte>& s = t.storage();
     size_t cap = (t.nbytes() + 63) / 64 * 64;
     if (cap == 0) cap = 64;
-    pool_.emplace_back(cap, t.storage());
+    auto it = capacity_.find(s.get());
+    if (it != capacity_.end()) {
+      const std::weak_ptr<std::byte>& w = it->second.second;
+      if (!w.owner_before(s) && !s.owner_before(w)) cap = std::max(cap, it->second.first);
+    }
+    pool_.emplace_back(cap, s);
   }
   t = Tensor();
 }

@@ -81,6 +81,9 @@ class Session {
   std::vector<int> input_slots_, output_slots_;
   std::vector<std::string> input_names_;  // graph inputs that are not initializers
   std::vector<std::pair<size_t, std::shared_ptr<std::byte>>> pool_;
+  // Capacity of every buffer allocate() made, by address; the weak pointer tells a buffer of ours from a
+  // later allocation at the same address (ours freed in between), whose capacity is unknown.
+  std::unordered_map<const std::byte*, std::pair<size_t, std::weak_ptr<std::byte>>> capacity_;
   ValueHook hook_;
   std::vector<Tensor> ins_, outs_;     // per-step scratch of run(), kept to avoid reallocation
 };
