@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -34,13 +35,17 @@ void Observer::fail_if_empty() const {
   if (count_ == 0) fail_input("calibration of tensor '{}': no values were observed", tensor_);
 }
 
+namespace {
+
+struct LaneMinMax {
+  float mn, mx;
+  bool finite;
+};
+
 // Lane-wise minimum, maximum and a non-finite flag over kLanes independent accumulators, so the loop
 // vectorizes without reassociating anything (the result is the same as a sequential scan: min and max
 // are exact). v - v is 0 for a finite v and NaN for ±inf or NaN; the flag is their running sum.
-Range batch_min_max(const Tensor& v, const std::string& tensor) {
-  QF_CHECK(v.dtype() == DType::f32, "observers take f32 tensors");
-  const std::span<const float> x = v.span<float>();
-  if (x.empty()) return {};
+LaneMinMax lane_min_max(std::span<const float> x) {
   constexpr size_t kLanes = 16;
   float mn[kLanes], mx[kLanes], bad[kLanes];
   for (size_t l = 0; l < kLanes; ++l) {
@@ -68,11 +73,42 @@ Range batch_min_max(const Tensor& v, const std::string& tensor) {
     mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
     mx[0] = mx[l] > mx[0] ? mx[l] : mx[0];
   }
-  if (!finite) {
+  return {mn[0], mx[0], finite};
+}
+
+}  // namespace
+
+// Large batches are scanned by all threads, a slice each (min and max are exact: the split does not
+// change them).
+Range batch_min_max(const Tensor& v, const std::string& tensor) {
+  QF_CHECK(v.dtype() == DType::f32, "observers take f32 tensors");
+  const std::span<const float> x = v.span<float>();
+  if (x.empty()) return {};
+  const int threads = x.size() >= (size_t{1} << 16) ? std::min<int>(default_threads(), static_cast<int>(x.size() >> 12)) : 1;
+  LaneMinMax all;
+  if (threads <= 1) {
+    all = lane_min_max(x);
+  } else {
+    const float inf = std::numeric_limits<float>::infinity();
+    std::vector<LaneMinMax> part(static_cast<size_t>(threads), LaneMinMax{inf, -inf, true});
+    const size_t step = (x.size() + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int p = 0; p < threads; ++p) {
+      const size_t b = static_cast<size_t>(p) * step;
+      if (b < x.size()) part[static_cast<size_t>(p)] = lane_min_max(x.subspan(b, std::min(step, x.size() - b)));
+    }
+    all = part[0];
+    for (const LaneMinMax& r : part) {
+      all.mn = r.mn < all.mn ? r.mn : all.mn;
+      all.mx = r.mx > all.mx ? r.mx : all.mx;
+      all.finite &= r.finite;
+    }
+  }
+  if (!all.finite) {
     for (size_t i = 0; i < x.size(); ++i)
       if (!std::isfinite(x[i])) fail_input("calibration data for tensor '{}': element {} is {}", tensor, i, x[i]);
   }
-  return {mn[0], mx[0]};
+  return {all.mn, all.mx};
 }
 
 std::span<const ObserverMethod> observer_methods() { return kMethods; }

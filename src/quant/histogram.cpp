@@ -8,6 +8,56 @@
 
 namespace qforge::quant {
 
+namespace {
+
+// counts[bin of v] += 1 for every v, bin = trunc((v + t) · scale) clamped to [0, N - 1] (v finite and
+// >= -t). The bins are computed a block at a time in a loop the compiler vectorizes; a large input is
+// then counted into four interleaved 32-bit tables, because a run of values in one bin (a ReLU's
+// zeros) would otherwise wait on its own increments (store-to-load forwarding, ~5 cycles each).
+void bin_values(std::span<const float> vs, double t, double scale, std::vector<int64_t>& counts) {
+  const auto n = static_cast<int32_t>(counts.size());
+  constexpr size_t kBlock = 256, kFlush = size_t{1} << 30;  // kFlush: no 32-bit count can overflow
+  const bool four = vs.size() >= 8 * counts.size() && counts.size() <= 16384;
+  std::vector<uint32_t> tables(four ? 4 * counts.size() : 0);
+  int32_t bins[kBlock];
+  size_t since_flush = 0;
+  const auto flush = [&] {
+    for (size_t j = 0; j < counts.size(); ++j)
+      counts[j] += int64_t{tables[j]} + tables[counts.size() + j] + tables[2 * counts.size() + j] +
+                   tables[3 * counts.size() + j];
+    std::fill(tables.begin(), tables.end(), 0u);
+    since_flush = 0;
+  };
+  for (size_t b = 0; b < vs.size(); b += kBlock) {
+    const size_t m = std::min(kBlock, vs.size() - b);
+    const float* v = vs.data() + b;
+    for (size_t j = 0; j < m; ++j) {
+      auto i = static_cast<int32_t>((static_cast<double>(v[j]) + t) * scale);
+      i = i < 0 ? 0 : i;
+      bins[j] = i > n - 1 ? n - 1 : i;
+    }
+    if (!four) {
+      for (size_t j = 0; j < m; ++j) ++counts[static_cast<size_t>(bins[j])];
+      continue;
+    }
+    uint32_t* c0 = tables.data();
+    uint32_t *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
+    size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+      ++c0[bins[j]];
+      ++c1[bins[j + 1]];
+      ++c2[bins[j + 2]];
+      ++c3[bins[j + 3]];
+    }
+    for (; j < m; ++j) ++c0[bins[j]];
+    since_flush += m;
+    if (since_flush >= kFlush) flush();
+  }
+  if (four) flush();
+}
+
+}  // namespace
+
 Histogram::Histogram(int64_t bins) {
   QF_CHECK(bins >= 2 && bins % 2 == 0, "histogram bins must be even and >= 2");
   counts_.assign(static_cast<size_t>(bins), 0);
@@ -60,18 +110,11 @@ void Histogram::add(std::span<const float> values, float vmin, float vmax) {
   }
   // v >= -T, so (v + T) * scale > -1 and truncation equals floor after the clamp to [0, N - 1].
   const double t = threshold_, scale = n / (2 * threshold_);
-  const auto bin = [&](std::span<const float> vs, int64_t* counts) {
-    for (float v : vs) {
-      auto idx = static_cast<int64_t>((v + t) * scale);
-      idx = std::clamp<int64_t>(idx, 0, n - 1);
-      ++counts[idx];
-    }
-  };
   // Large batches are binned by all threads into partial histograms, then summed: integer counts,
   // so the result does not depend on the split.
   const int threads = values.size() >= (size_t{1} << 16) ? default_threads() : 1;
   if (threads <= 1) {
-    bin(values, counts_.data());
+    bin_values(values, t, scale, counts_);
     return;
   }
   std::vector<std::vector<int64_t>> part(static_cast<size_t>(threads), std::vector<int64_t>(static_cast<size_t>(n), 0));
@@ -79,7 +122,7 @@ void Histogram::add(std::span<const float> values, float vmin, float vmax) {
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int p = 0; p < threads; ++p) {
     const size_t b = std::min(values.size(), static_cast<size_t>(p) * step);
-    bin(values.subspan(b, std::min(step, values.size() - b)), part[static_cast<size_t>(p)].data());
+    bin_values(values.subspan(b, std::min(step, values.size() - b)), t, scale, part[static_cast<size_t>(p)]);
   }
   for (const auto& c : part)
     for (int64_t j = 0; j < n; ++j) counts_[j] += c[j];
