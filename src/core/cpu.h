@@ -25,4 +25,14 @@ std::string_view isa_name(Isa isa);
 int default_threads();
 void set_num_threads(int n);
 
+// The entry of a kernel table (STYLE §3: entries with an `isa` member, the reference first) with the
+// highest level not above `isa`.
+template <class Table>
+const auto& kernel_for_isa(const Table& table, Isa isa) {
+  const auto* best = &table[0];
+  for (const auto& k : table)
+    if (k.isa <= isa && k.isa >= best->isa) best = &k;
+  return *best;
+}
+
 }  // namespace qforge

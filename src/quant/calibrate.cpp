@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/cpu.h"
+#include "runtime/kernels/minmax.h"
 #include "runtime/session.h"
 
 namespace qforge::quant {
@@ -35,49 +36,6 @@ void Observer::fail_if_empty() const {
   if (count_ == 0) fail_input("calibration of tensor '{}': no values were observed", tensor_);
 }
 
-namespace {
-
-struct LaneMinMax {
-  float mn, mx;
-  bool finite;
-};
-
-// Lane-wise minimum, maximum and a non-finite flag over kLanes independent accumulators, so the loop
-// vectorizes without reassociating anything (the result is the same as a sequential scan: min and max
-// are exact). v - v is 0 for a finite v and NaN for ±inf or NaN; the flag is their running sum.
-LaneMinMax lane_min_max(std::span<const float> x) {
-  constexpr size_t kLanes = 16;
-  float mn[kLanes], mx[kLanes], bad[kLanes];
-  for (size_t l = 0; l < kLanes; ++l) {
-    mn[l] = mx[l] = x[0];
-    bad[l] = 0;
-  }
-  const size_t n = x.size(), body = n - n % kLanes;
-  for (size_t i = 0; i < body; i += kLanes) {
-    for (size_t l = 0; l < kLanes; ++l) {
-      const float f = x[i + l];
-      mn[l] = f < mn[l] ? f : mn[l];
-      mx[l] = f > mx[l] ? f : mx[l];
-      bad[l] += f - f;
-    }
-  }
-  for (size_t i = body; i < n; ++i) {
-    const float f = x[i];
-    mn[0] = f < mn[0] ? f : mn[0];
-    mx[0] = f > mx[0] ? f : mx[0];
-    bad[0] += f - f;
-  }
-  bool finite = true;
-  for (size_t l = 0; l < kLanes; ++l) {
-    finite &= bad[l] == 0;
-    mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
-    mx[0] = mx[l] > mx[0] ? mx[l] : mx[0];
-  }
-  return {mn[0], mx[0], finite};
-}
-
-}  // namespace
-
 // Large batches are scanned by all threads, a slice each (min and max are exact: the split does not
 // change them).
 Range batch_min_max(const Tensor& v, const std::string& tensor) {
@@ -85,22 +43,22 @@ Range batch_min_max(const Tensor& v, const std::string& tensor) {
   const std::span<const float> x = v.span<float>();
   if (x.empty()) return {};
   const int threads = x.size() >= (size_t{1} << 16) ? std::min<int>(default_threads(), static_cast<int>(x.size() >> 12)) : 1;
-  LaneMinMax all;
+  runtime::MinMaxF32 all;
   if (threads <= 1) {
-    all = lane_min_max(x);
+    all = runtime::minmax_f32(x.data(), x.size());
   } else {
     const float inf = std::numeric_limits<float>::infinity();
-    std::vector<LaneMinMax> part(static_cast<size_t>(threads), LaneMinMax{inf, -inf, true});
+    std::vector<runtime::MinMaxF32> part(static_cast<size_t>(threads), runtime::MinMaxF32{inf, -inf, true});
     const size_t step = (x.size() + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int p = 0; p < threads; ++p) {
       const size_t b = static_cast<size_t>(p) * step;
-      if (b < x.size()) part[static_cast<size_t>(p)] = lane_min_max(x.subspan(b, std::min(step, x.size() - b)));
+      if (b < x.size()) part[static_cast<size_t>(p)] = runtime::minmax_f32(x.data() + b, std::min(step, x.size() - b));
     }
     all = part[0];
-    for (const LaneMinMax& r : part) {
-      all.mn = r.mn < all.mn ? r.mn : all.mn;
-      all.mx = r.mx > all.mx ? r.mx : all.mx;
+    for (const runtime::MinMaxF32& r : part) {
+      all.min = r.min < all.min ? r.min : all.min;
+      all.max = r.max > all.max ? r.max : all.max;
       all.finite &= r.finite;
     }
   }
@@ -108,7 +66,7 @@ Range batch_min_max(const Tensor& v, const std::string& tensor) {
     for (size_t i = 0; i < x.size(); ++i)
       if (!std::isfinite(x[i])) fail_input("calibration data for tensor '{}': element {} is {}", tensor, i, x[i]);
   }
-  return {all.mn, all.mx};
+  return {all.min, all.max};
 }
 
 std::span<const ObserverMethod> observer_methods() { return kMethods; }

@@ -14,12 +14,7 @@ constexpr DwConvKernel kDwConvKernels[] = {
 
 std::span<const DwConvKernel> dwconv_kernels() { return kDwConvKernels; }
 
-const DwConvKernel& dwconv_kernel(Isa isa) {
-  const DwConvKernel* best = &kDwConvKernels[0];
-  for (const auto& k : kDwConvKernels)
-    if (k.isa <= isa && k.isa >= best->isa) best = &k;
-  return *best;
-}
+const DwConvKernel& dwconv_kernel(Isa isa) { return kernel_for_isa(kDwConvKernels, isa); }
 
 void dwconv2d_f32__scalar(const DwConvPlane& p, const float* x, const float* w, float bias,
                           const FusedActivation& act, float* y) {

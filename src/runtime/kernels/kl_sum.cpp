@@ -12,12 +12,6 @@ constexpr KlSumKernel kKlSumKernels[] = {
 
 std::span<const KlSumKernel> kl_sum_kernels() { return kKlSumKernels; }
 
-double kl_sum_f64(const double* p, const double* q, int64_t n, double e1p, double e1q) {
-  const Isa isa = active_isa();
-  const KlSumKernel* best = &kKlSumKernels[0];
-  for (const KlSumKernel& k : kKlSumKernels)
-    if (k.isa <= isa) best = &k;
-  return best->fn(p, q, n, e1p, e1q);
-}
+double kl_sum_f64(const double* p, const double* q, int64_t n, double e1p, double e1q) { return kernel_for_isa(kKlSumKernels, active_isa()).fn(p, q, n, e1p, e1q); }
 
 }  // namespace qforge::runtime

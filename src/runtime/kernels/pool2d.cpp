@@ -93,12 +93,7 @@ std::vector<float> axis_counts(int64_t out, int64_t k, int64_t s, int64_t d, int
 
 std::span<const Pool2dKernel> pool2d_kernels() { return kPool2dKernels; }
 
-const Pool2dKernel& pool2d_kernel(Isa isa) {
-  const Pool2dKernel* best = &kPool2dKernels[0];
-  for (const auto& k : kPool2dKernels)
-    if (k.isa <= isa && k.isa >= best->isa) best = &k;
-  return *best;
-}
+const Pool2dKernel& pool2d_kernel(Isa isa) { return kernel_for_isa(kPool2dKernels, isa); }
 
 void pool2d_f32__scalar(const Pool2dPlane& p, const float* xpad, bool is_max, float* y) {
   for (size_t oh = 0; oh < p.oh; ++oh)

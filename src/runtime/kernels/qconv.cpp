@@ -226,12 +226,7 @@ void qconv_u8s8__im2col(const QgemmKernel& k, const ConvGeom& g, const uint8_t* 
 
 std::span<const QconvDwKernel> qconv_dw_kernels() { return kQconvDwKernels; }
 
-const QconvDwKernel& qconv_dw_kernel(Isa isa) {
-  const QconvDwKernel* best = &kQconvDwKernels[0];
-  for (const auto& k : kQconvDwKernels)
-    if (k.isa <= isa && k.isa >= best->isa) best = &k;
-  return *best;
-}
+const QconvDwKernel& qconv_dw_kernel(Isa isa) { return kernel_for_isa(kQconvDwKernels, isa); }
 
 bool qconv_is_depthwise(const ConvGeom& g) {
   return g.group > 1 && g.group == g.in_channels && g.group == g.out_channels;

@@ -31,12 +31,7 @@ bool in_type_range(int32_t v, QgemmOut t) {
 
 std::span<const QconvDwNhwcKernel> qconv_dw_nhwc_kernels() { return kQconvDwNhwcKernels; }
 
-const QconvDwNhwcKernel& qconv_dw_nhwc_kernel(Isa isa) {
-  const QconvDwNhwcKernel* best = &kQconvDwNhwcKernels[0];
-  for (const auto& k : kQconvDwNhwcKernels)
-    if (k.isa <= isa && k.isa >= best->isa) best = &k;
-  return *best;
-}
+const QconvDwNhwcKernel& qconv_dw_nhwc_kernel(Isa isa) { return kernel_for_isa(kQconvDwNhwcKernels, isa); }
 
 bool qconv_dw_nhwc_applies(const ConvGeom& g, const QgemmOutputStage& out) {
   const bool depthwise = g.group == g.in_channels && g.group == g.out_channels;

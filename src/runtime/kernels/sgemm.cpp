@@ -32,12 +32,7 @@ size_t m_block(const SgemmKernel& k) { return k.mr * std::max<size_t>(1, 240 / k
 
 std::span<const SgemmKernel> sgemm_kernels() { return kSgemmKernels; }
 
-const SgemmKernel& sgemm_kernel(Isa isa) {
-  const SgemmKernel* best = &kSgemmKernels[0];
-  for (const auto& k : kSgemmKernels)
-    if (k.isa <= isa && k.isa >= best->isa) best = &k;
-  return *best;
-}
+const SgemmKernel& sgemm_kernel(Isa isa) { return kernel_for_isa(kSgemmKernels, isa); }
 
 float* sgemm_scratch(size_t floats, int slot) {
   struct Slot {

@@ -18,12 +18,7 @@ constexpr W4GemmKernel kW4GemmKernels[] = {
 
 std::span<const W4GemmKernel> w4gemm_kernels() { return kW4GemmKernels; }
 
-const W4GemmKernel& w4gemm_kernel(Isa isa) {
-  const W4GemmKernel* best = &kW4GemmKernels[0];
-  for (const auto& k : kW4GemmKernels)
-    if (k.isa <= isa && k.isa >= best->isa) best = &k;
-  return *best;
-}
+const W4GemmKernel& w4gemm_kernel(Isa isa) { return kernel_for_isa(kW4GemmKernels, isa); }
 
 void w4_lut_s4(float (&lut)[16]) {
   for (int c = 0; c < 16; ++c) lut[c] = static_cast<float>(c < 8 ? c : c - 16);

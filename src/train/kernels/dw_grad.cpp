@@ -24,11 +24,6 @@ constexpr DwGradKernel kDwGradKernels[] = {
 
 std::span<const DwGradKernel> dw_grad_kernels() { return kDwGradKernels; }
 
-const DwGradKernel& dw_grad_kernel(Isa isa) {
-  const DwGradKernel* best = &kDwGradKernels[0];
-  for (const auto& k : kDwGradKernels)
-    if (k.isa <= isa && k.isa >= best->isa) best = &k;
-  return *best;
-}
+const DwGradKernel& dw_grad_kernel(Isa isa) { return kernel_for_isa(kDwGradKernels, isa); }
 
 }  // namespace qforge::train

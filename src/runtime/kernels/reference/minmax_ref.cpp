@@ -1,0 +1,7 @@
+#include "runtime/kernels/reference/minmax_lanes.h"
+
+namespace qforge::runtime {
+
+MinMaxF32 minmax_f32__ref(const float* x, size_t n) { return minmax_lanes(x, n); }
+
+}  // namespace qforge::runtime

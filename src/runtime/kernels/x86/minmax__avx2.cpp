@@ -1,0 +1,8 @@
+// The minmax lane loop (reference/minmax_lanes.h) compiled for AVX2.
+#include "runtime/kernels/reference/minmax_lanes.h"
+
+namespace qforge::runtime {
+
+MinMaxF32 minmax_f32__avx2(const float* x, size_t n) { return minmax_lanes(x, n); }
+
+}  // namespace qforge::runtime
