@@ -37,24 +37,34 @@
 namespace qforge::quant {
 namespace {
 
+// What the smoothing of p and q needs to know: their zero counts and q's smallest non-zero value.
+struct ZeroStats {
+  int64_t zp = 0, zq = 0;
+  double qmin = std::numeric_limits<double>::infinity();
+};
+
+ZeroStats count_zeros(const std::vector<double>& p, const std::vector<double>& q) {
+  ZeroStats z;
+  for (size_t k = 0; k < p.size(); ++k) {
+    z.zp += p[k] == 0;
+    z.zq += q[k] == 0;
+    if (q[k] != 0 && q[k] < z.qmin) z.qmin = q[k];
+  }
+  return z;
+}
+
 // KL(p || q) of two distributions given as counts, after ORT's smooth_distribution (zeros become
 // kKlEps, the non-zeros lose kKlEps · zeros / non-zeros, which keeps the totals sp and sq):
 //   sum_k p~_k/sp · log((p~_k/sp) / (q~_k/sq)) = kl_sum / sp + log(sq / sp)
 // inf where ORT gives none: p or q all zeros (smooth_distribution returns None), or a q value that
 // smoothing would make <= 0 (ORT asserts).
-double kl_divergence(const std::vector<double>& p, const std::vector<double>& q, double sp, double sq) {
+double kl_divergence(const std::vector<double>& p, const std::vector<double>& q, const ZeroStats& z, double sp,
+                     double sq) {
   const auto n = static_cast<int64_t>(p.size());
-  int64_t zp = 0, zq = 0;
-  double qmin = std::numeric_limits<double>::infinity();
-  for (int64_t k = 0; k < n; ++k) {
-    zp += p[k] == 0;
-    zq += q[k] == 0;
-    if (q[k] != 0 && q[k] < qmin) qmin = q[k];
-  }
-  if (zp == n || zq == n) return std::numeric_limits<double>::infinity();
-  const double e1p = runtime::kKlEps * static_cast<double>(zp) / static_cast<double>(n - zp);
-  const double e1q = runtime::kKlEps * static_cast<double>(zq) / static_cast<double>(n - zq);
-  if (!(qmin - e1q > 1e-300)) return std::numeric_limits<double>::infinity();
+  if (z.zp == n || z.zq == n) return std::numeric_limits<double>::infinity();
+  const double e1p = runtime::kKlEps * static_cast<double>(z.zp) / static_cast<double>(n - z.zp);
+  const double e1q = runtime::kKlEps * static_cast<double>(z.zq) / static_cast<double>(n - z.zq);
+  if (!(z.qmin - e1q > 1e-300)) return std::numeric_limits<double>::infinity();
   const double sum = runtime::kl_sum_f64(p.data(), q.data(), n, e1p, e1q);
   return sum / sp + runtime::kl_log_f64(sq / sp);
 }
@@ -108,7 +118,7 @@ class EntropyObserver final : public HistogramObserver {
  private:
   struct Scratch {
     std::vector<double> p, q;
-    std::vector<int64_t> quantized;
+    std::vector<int64_t> quantized, edges;  // edges: the first and last bin of every level
   };
 
   // The histogram as every window reads it: counts (the bin of 0 replaced for one-sided searches), and
@@ -149,7 +159,7 @@ class EntropyObserver final : public HistogramObserver {
       for (int64_t k = b; k < e; ++k) s.q[k] = level;
       sq += level * static_cast<double>(merged);
     }
-    return kl_divergence(s.p, s.q, static_cast<double>(h.prefix[h.bins()]), sq);
+    return kl_divergence(s.p, s.q, count_zeros(s.p, s.q), static_cast<double>(h.prefix[h.bins()]), sq);
   }
 
   // The same with levels of exactly w = size / nq bins (fractional merging): level g covers the bin
@@ -162,23 +172,30 @@ class EntropyObserver final : public HistogramObserver {
     const int64_t size = end - start;
     window_p(h, start, end, s.p);
     s.q.assign(static_cast<size_t>(size), 0.0);
+    s.edges.clear();
     const double* p = s.p.data();
     double* q = s.q.data();
     const int64_t* c = h.counts.data() + start;
+    const int64_t* nz = h.nonzero.data() + start;
     const double w = static_cast<double>(size) / static_cast<double>(nq);
     double sq = 0;
-    int64_t k0 = 0;  // first bin overlapping the current level
+    ZeroStats z;
+    bool empty_level = false;  // a level with non-empty bins but no count: q may be 0 where p is not
+    int64_t k0 = 0;            // first bin overlapping the current level
     for (int64_t g = 0; g < nq; ++g) {
       const double lo = g * w, hi = g == nq - 1 ? static_cast<double>(size) : (g + 1) * w;
-      const auto k1 = std::min<int64_t>(size, static_cast<int64_t>(std::ceil(hi)));  // one past the last
+      const auto hi_floor = static_cast<int64_t>(hi);  // hi >= 0: truncation is floor (no libm call)
+      const int64_t k1 = std::min<int64_t>(size, hi_floor + (static_cast<double>(hi_floor) < hi));  // ceil(hi)
       const auto overlap = [&](int64_t k) { return std::min<double>(k + 1, hi) - std::max<double>(k, lo); };
       const int64_t last = k1 - 1;
       const double ov0 = overlap(k0), ov1 = last > k0 ? overlap(last) : 0;
       double count = ov0 * static_cast<double>(c[k0]) + ov1 * static_cast<double>(c[last]);
       double support = (p[k0] != 0 ? ov0 : 0) + (p[last] != 0 ? ov1 : 0);
+      int64_t inner = 0;  // non-empty bins strictly inside
       if (last > k0 + 1) {  // interior bins k0 + 1 .. last - 1
         count += static_cast<double>(h.prefix[start + last] - h.prefix[start + k0 + 1]);
-        support += static_cast<double>(h.nonzero[start + last] - h.nonzero[start + k0 + 1]);
+        inner = nz[last] - nz[k0 + 1];
+        support += static_cast<double>(inner);
       }
       if (support > 0) {
         const double density = count / support;
@@ -186,11 +203,22 @@ class EntropyObserver final : public HistogramObserver {
         for (int64_t k = k0 + 1; k < last; ++k) q[k] = p[k] != 0 ? density : 0.0;
         if (last > k0 && p[last] != 0) q[last] += density * ov1;
         sq += count;
+        if (inner > 0 && density < z.qmin) z.qmin = density;
+        empty_level |= count == 0;
       }
-      k0 = std::max<int64_t>(k0, static_cast<int64_t>(std::floor(hi)));
+      s.edges.push_back(k0);
+      s.edges.push_back(last);
+      k0 = std::max<int64_t>(k0, hi_floor);
       if (k0 >= size) break;
     }
-    return kl_divergence(s.p, s.q, static_cast<double>(h.prefix[h.bins()]), sq);
+    if (empty_level) return kl_divergence(s.p, s.q, count_zeros(s.p, s.q), static_cast<double>(h.prefix[h.bins()]), sq);
+    // Otherwise q is 0 exactly where p is: every non-empty bin got a positive share of a level.
+    int64_t nonzero_p = (p[0] != 0) + (size > 1 && p[size - 1] != 0);
+    if (size > 2) nonzero_p += nz[size - 1] - nz[1];
+    z.zp = z.zq = size - nonzero_p;
+    for (int64_t k : s.edges)
+      if (q[k] != 0 && q[k] < z.qmin) z.qmin = q[k];
+    return kl_divergence(s.p, s.q, z, static_cast<double>(h.prefix[h.bins()]), sq);
   }
 
   int64_t quantized_bins_;  // 0: the scheme's levels

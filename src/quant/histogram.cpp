@@ -5,13 +5,14 @@
 
 #include "core/cpu.h"
 #include "core/error.h"
+#include "runtime/kernels/hist_bins.h"
 
 namespace qforge::quant {
 
 namespace {
 
 // counts[bin of v] += 1 for every v, bin = trunc((v + t) · scale) clamped to [0, N - 1] (v finite and
-// >= -t). The bins are computed a block at a time in a loop the compiler vectorizes; a large input is
+// >= -t). The bins are computed a block at a time (runtime/kernels/hist_bins.h); a large input is
 // then counted into four interleaved 32-bit tables, because a run of values in one bin (a ReLU's
 // zeros) would otherwise wait on its own increments (store-to-load forwarding, ~5 cycles each).
 void bin_values(std::span<const float> vs, double t, double scale, std::vector<int64_t>& counts) {
@@ -20,6 +21,7 @@ void bin_values(std::span<const float> vs, double t, double scale, std::vector<i
   const bool four = vs.size() >= 8 * counts.size() && counts.size() <= 16384;
   std::vector<uint32_t> tables(four ? 4 * counts.size() : 0);
   int32_t bins[kBlock];
+  const runtime::HistBinsFn bin_of = runtime::hist_bins_kernel().fn;
   size_t since_flush = 0;
   const auto flush = [&] {
     for (size_t j = 0; j < counts.size(); ++j)
@@ -31,11 +33,7 @@ void bin_values(std::span<const float> vs, double t, double scale, std::vector<i
   for (size_t b = 0; b < vs.size(); b += kBlock) {
     const size_t m = std::min(kBlock, vs.size() - b);
     const float* v = vs.data() + b;
-    for (size_t j = 0; j < m; ++j) {
-      auto i = static_cast<int32_t>((static_cast<double>(v[j]) + t) * scale);
-      i = i < 0 ? 0 : i;
-      bins[j] = i > n - 1 ? n - 1 : i;
-    }
+    bin_of(v, m, t, scale, n, bins);
     if (!four) {
       for (size_t j = 0; j < m; ++j) ++counts[static_cast<size_t>(bins[j])];
       continue;
