@@ -123,7 +123,11 @@ CalibTable calibrate(const ir::Model& model, const BatchSource& next, const Cali
   check_observer_options(opts.observer);
   runtime::SessionOptions so;
   so.threads = opts.threads;
-  so.optimize = false;
+  // With a list, the session fuses what it may (an activation into its convolution: one pass over
+  // memory less) as long as every listed value is still computed; without one, every value a node
+  // reads is observed, so nothing is fused.
+  so.optimize = !opts.tensors.empty();
+  so.preserve = opts.tensors;
   runtime::Session session(model, so);
   const ir::Graph& g = session.graph();
 

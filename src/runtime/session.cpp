@@ -37,7 +37,18 @@ Session::Session(const ir::Model& model, SessionOptions opts) : graph_(model.gra
     lowering_.lowered += lower_weight_only(graph_);
   }
   if (opts.fold_constants) fold_constants();
-  if (opts.optimize) ir::optimize_for_inference(graph_);
+  if (opts.optimize) {
+    // Preserved values stand in the outputs while the passes run (passes keep the outputs' values).
+    const size_t outputs = graph_.outputs.size();
+    for (const std::string& v : opts.preserve) {
+      const auto named = [&](const ir::ValueInfo& o) { return o.name == v; };
+      if (std::none_of(graph_.outputs.begin(), graph_.outputs.end(), named) &&
+          std::none_of(graph_.inputs.begin(), graph_.inputs.end(), named))
+        graph_.outputs.push_back(ir::ValueInfo{.name = v});
+    }
+    ir::optimize_for_inference(graph_);
+    graph_.outputs.resize(outputs);
+  }
   plan();
 }
 

@@ -23,6 +23,9 @@ struct SessionOptions {
   bool optimize = true;       // ir::optimize_for_inference (BN folding, fusion) before planning
   bool lower_qdq = true;      // QDQ patterns → integer kernels (runtime/lower/lower_qdq.h), before folding
   bool channels_last = true;  // with lower_qdq: integer nodes hand [N,H,W,C] values to each other
+  // Values the optimizer must leave computed under their names (a value hook observes them, e.g. for
+  // calibration): they bound fusion like graph outputs do, but are released after their last use.
+  std::vector<std::string> preserve;
 };
 
 // Called for every value a run produces (graph inputs first, then each node output in order).

@@ -3,6 +3,7 @@
 // optimize=true (within 1e-5), so the unfused ops are the oracle for the fused kernels.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "ir/passes/fusion.h"
@@ -119,6 +120,33 @@ TEST(Passes, KeepsValuesThatAreGraphOutputs) {
   // c1 is a graph output: the BN stays; its Relu has no fusable producer; the second Conv takes the Clip.
   EXPECT_EQ(op_types(g), (std::vector<std::string>{"Conv", "BatchNormalization", "Relu", "Conv"}));
   expect_same_outputs(m, {rand_tensor({2, 3, 9, 9}, 12)});
+}
+
+// SessionOptions::preserve: a preserved value bounds fusion like a graph output yet is not an output.
+// bn1 is still computed (the BN folds into its Conv, which now writes bn1) but the Relu can no longer
+// fuse into that Conv; c2 keeps its Clip apart. A hook sees both with the unoptimized session's values
+// (within the BN fold's rounding), and the output is unchanged.
+TEST(Passes, SessionPreservesValuesAHookObserves) {
+  const ir::Model m = conv_bn_relu_model(false);
+  runtime::Session plain(m, {.threads = 2, .optimize = false});
+  runtime::Session kept(m, {.threads = 2, .optimize = true, .preserve = {"bn1", "c2"}});
+  EXPECT_EQ(op_types(kept.graph()), (std::vector<std::string>{"Conv", "Relu", "Conv", "Clip"}));
+  EXPECT_EQ(kept.graph().nodes[0].outputs[0], "bn1");
+  ASSERT_EQ(kept.outputs().size(), 1u);
+  EXPECT_EQ(kept.outputs()[0].name, "Y");
+  std::map<std::string, std::vector<float>> want, got;
+  plain.set_value_hook([&](const std::string& n, const Tensor& t) { want[n] = t.to_f32_vector(); });
+  kept.set_value_hook([&](const std::string& n, const Tensor& t) { got[n] = t.to_f32_vector(); });
+  const Tensor x = rand_tensor({2, 3, 9, 9}, 13);
+  const auto a = plain.run({x}), b = kept.run({x});
+  ASSERT_EQ(b.size(), 1u);
+  got["Y"] = b[0].to_f32_vector();
+  want["Y"] = a[0].to_f32_vector();
+  for (const char* v : {"bn1", "c2", "Y"}) {
+    ASSERT_EQ(got.count(v), 1u) << v;
+    ASSERT_EQ(got[v].size(), want[v].size()) << v;
+    for (size_t i = 0; i < got[v].size(); ++i) EXPECT_NEAR(got[v][i], want[v][i], 1e-5f) << v << " [" << i << "]";
+  }
 }
 
 TEST(Passes, MatMulAddReluBecomesMatMulBias) {
