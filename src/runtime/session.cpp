@@ -225,11 +225,13 @@ void Session::infer_step(Step& s, std::span<const Tensor> ins) {
   }
 }
 
-Tensor Session::allocate(DType dtype, const Shape& shape) {
+Tensor Session::allocate(DType dtype, const Shape& shape, bool leaves) {
   size_t need = dtype_storage_bytes(dtype, shape_numel(shape));
-  // Best fit among free buffers; buffers are 64-byte padded by alloc_aligned.
+  // Best fit among free buffers; buffers are 64-byte padded by alloc_aligned. A value that leaves the
+  // session (a graph output or a fetched value) gets its own buffer: a pooled one would leave with it,
+  // and the pool would lose a buffer (often a large one, taken for a small output) every run.
   size_t best = pool_.size();
-  for (size_t i = 0; i < pool_.size(); ++i)
+  for (size_t i = 0; i < pool_.size() && !leaves; ++i)
     if (pool_[i].first >= need && (best == pool_.size() || pool_[i].first < pool_[best].first)) best = i;
   if (best != pool_.size()) {
     auto storage = std::move(pool_[best].second);
@@ -239,6 +241,7 @@ Tensor Session::allocate(DType dtype, const Shape& shape) {
   }
   size_t cap = (need + 63) / 64 * 64;
   std::shared_ptr<std::byte> storage = alloc_aligned(cap);
+  allocated_bytes_ += cap;
   if (capacity_.size() >= 4096)  // buffers given out as outputs and freed since: forget them
     std::erase_if(capacity_, [](const auto& e) { return e.second.second.expired(); });
   capacity_[storage.get()] = {cap, storage};
@@ -291,7 +294,8 @@ std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs, const std::v
     for (int si : s.in) ins.push_back(si >= 0 ? get(si) : Tensor());
     if (!cache_hit(s, ins)) infer_step(s, ins);
     outs.clear();
-    for (size_t i = 0; i < node.outputs.size(); ++i) outs.push_back(allocate(s.out_dtypes[i], s.out_shapes[i]));
+    for (size_t i = 0; i < node.outputs.size(); ++i)
+      outs.push_back(allocate(s.out_dtypes[i], s.out_shapes[i], s.out[i] >= 0 && keep[s.out[i]]));
     KernelCtx kc{node, ins, outs, s.state.get(), threads_};
     s.op->compute(kc);
     ins.clear();

@@ -41,6 +41,8 @@ class Session {
   const std::vector<ir::ValueInfo>& inputs() const { return graph_.inputs; }
   const std::vector<ir::ValueInfo>& outputs() const { return graph_.outputs; }
   const ir::Graph& graph() const { return graph_; }  // after constant folding
+  // Bytes of the buffers run() has allocated so far (the rest came from its pool of freed buffers).
+  size_t allocated_bytes() const { return allocated_bytes_; }
 
   // Runs with one tensor per graph input (in order); returns the graph outputs.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
@@ -70,7 +72,7 @@ class Session {
   void check_input(size_t i, const Tensor& t) const;
   void infer_step(Step& s, std::span<const Tensor> ins);
   bool cache_hit(const Step& s, std::span<const Tensor> ins) const;
-  Tensor allocate(DType dtype, const Shape& shape);
+  Tensor allocate(DType dtype, const Shape& shape, bool leaves);
   void release(Tensor& t);
 
   ir::Graph graph_;
@@ -87,6 +89,7 @@ class Session {
   // Capacity of every buffer allocate() made, by address; the weak pointer tells a buffer of ours from a
   // later allocation at the same address (ours freed in between), whose capacity is unknown.
   std::unordered_map<const std::byte*, std::pair<size_t, std::weak_ptr<std::byte>>> capacity_;
+  size_t allocated_bytes_ = 0;
   ValueHook hook_;
   std::vector<Tensor> ins_, outs_;     // per-step scratch of run(), kept to avoid reallocation
 };

@@ -98,6 +98,25 @@ TEST(Session, FetchIntermediateAndHook) {
   EXPECT_THROW(s.run({x}, {"nosuch"}), InputError);
 }
 
+// Steady state: a run allocates only the buffer of what leaves the session (the graph output); every
+// intermediate reuses a pooled buffer. x[2,4096] → Relu → a → Relu → b → MatMul(w[4096,1]) → y[2,1].
+// (A pooled buffer handed to the output would leave with it, and the next run would allocate again.)
+TEST(Session, SteadyStateRunsAllocateOnlyTheOutputs) {
+  ir::Model m;
+  m.opsets = {{"", 17}};
+  ir::Graph& g = m.graph;
+  g.inputs = {f32_value("x", {ir::Dim::known(2), ir::Dim::known(4096)})};
+  g.outputs = {f32_value("y", {ir::Dim::known(2), ir::Dim::known(1)})};
+  g.add_initializer("w", Tensor(DType::f32, {4096, 1}));
+  g.nodes = {node("r1", "Relu", {"x"}, {"a"}), node("r2", "Relu", {"a"}, {"b"}), node("mm", "MatMul", {"b", "w"}, {"y"})};
+  runtime::Session s(m, {.threads = 1});
+  const Tensor x(DType::f32, {2, 4096});
+  for (int run = 0; run < 2; ++run) ASSERT_EQ(s.run({x})[0].shape(), (Shape{2, 1}));  // warm the pool
+  const size_t before = s.allocated_bytes();
+  for (int run = 0; run < 3; ++run) s.run({x});
+  EXPECT_EQ(s.allocated_bytes() - before, 3u * 64) << "each run: one 64-byte buffer for y, nothing else";
+}
+
 TEST(Session, RejectsInputsThatDoNotFit) {
   runtime::Session s(chain_model());
   EXPECT_THROW(s.run({Tensor(DType::f32, {2, 5})}), InputError);   // wrong dim
