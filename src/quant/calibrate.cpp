@@ -12,6 +12,7 @@
 
 #include "core/cpu.h"
 #include "runtime/kernels/minmax.h"
+#include "runtime/kernels/reference/parallel_ref.h"
 #include "runtime/session.h"
 
 namespace qforge::quant {
@@ -50,11 +51,10 @@ Range batch_min_max(const Tensor& v, const std::string& tensor) {
     const float inf = std::numeric_limits<float>::infinity();
     std::vector<runtime::MinMaxF32> part(static_cast<size_t>(threads), runtime::MinMaxF32{inf, -inf, true});
     const size_t step = (x.size() + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int p = 0; p < threads; ++p) {
+    runtime::parallel_tasks(threads, threads, [&](int64_t p) {
       const size_t b = static_cast<size_t>(p) * step;
       if (b < x.size()) part[static_cast<size_t>(p)] = runtime::minmax_f32(x.data() + b, std::min(step, x.size() - b));
-    }
+    });
     all = part[0];
     for (const runtime::MinMaxF32& r : part) {
       all.min = r.min < all.min ? r.min : all.min;

@@ -6,6 +6,7 @@
 #include "core/cpu.h"
 #include "core/error.h"
 #include "runtime/kernels/hist_bins.h"
+#include "runtime/kernels/reference/parallel_ref.h"
 
 namespace qforge::quant {
 
@@ -117,11 +118,10 @@ void Histogram::add(std::span<const float> values, float vmin, float vmax) {
   }
   std::vector<std::vector<int64_t>> part(static_cast<size_t>(threads), std::vector<int64_t>(static_cast<size_t>(n), 0));
   const size_t step = (values.size() + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int p = 0; p < threads; ++p) {
+  runtime::parallel_tasks(threads, threads, [&](int64_t p) {
     const size_t b = std::min(values.size(), static_cast<size_t>(p) * step);
     bin_values(values.subspan(b, std::min(step, values.size() - b)), t, scale, part[static_cast<size_t>(p)]);
-  }
+  });
   for (const auto& c : part)
     for (int64_t j = 0; j < n; ++j) counts_[j] += c[j];
 }

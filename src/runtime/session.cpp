@@ -242,9 +242,11 @@ Tensor Session::allocate(DType dtype, const Shape& shape, bool leaves) {
   size_t cap = (need + 63) / 64 * 64;
   std::shared_ptr<std::byte> storage = alloc_aligned(cap);
   allocated_bytes_ += cap;
-  if (capacity_.size() >= 4096)  // buffers given out as outputs and freed since: forget them
-    std::erase_if(capacity_, [](const auto& e) { return e.second.second.expired(); });
-  capacity_[storage.get()] = {cap, storage};
+  if (!leaves) {  // a buffer that leaves never comes back to release()
+    if (capacity_.size() >= 4096)  // buffers a hook kept and freed since: forget them
+      std::erase_if(capacity_, [](const auto& e) { return e.second.second.expired(); });
+    capacity_[storage.get()] = {cap, storage};
+  }
   return Tensor::with_storage(dtype, shape, std::move(storage));
 }
 
